@@ -1,0 +1,41 @@
+"""EVS slice: read a volume (shared disks carry multiattach=true)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from emulator.api.ops import ctx, db, operation
+from emulator.domain import servers
+from emulator.domain.clock import iso_micros_naive
+from emulator.domain.records import Entity
+
+SERVICE = "evs"
+bp = Blueprint("evs", __name__)
+
+
+@bp.get("/v2/<project_id>/cloudvolumes/<volume_id>")
+@bp.get("/v2/<project_id>/os-vendor-volumes/<volume_id>")
+@operation("evs.show_volume", resource_arg="volume_id")
+def show_volume(project_id: str, volume_id: str) -> Response:
+    with db().read() as tx:
+        return jsonify({"volume": volume_view(servers.get_volume(tx, ctx().project_id, volume_id))})
+
+
+def volume_view(v: Entity) -> dict[str, Any]:
+    d = v.doc
+    attached = [{"server_id": v.ref, "attachment_id": v.id, "attached_at": iso_micros_naive(v.created_at),
+                 "host_name": None, "volume_id": v.id, "device": d["device"], "id": v.id}] if v.ref else []
+    return {
+        "id": v.id, "name": v.name, "status": v.status, "size": d["size"], "volume_type": d["volume_type"],
+        "availability_zone": "", "bootable": "true" if d["bootable"] else "false",
+        "multiattach": bool(d["shareable"]), "shareable": "true" if d["shareable"] else "false",
+        "encrypted": False, "attachments": attached,
+        "metadata": {"__system__encrypted": "0", "hw:passthrough": "false"},
+        "volume_image_metadata": {}, "snapshot_id": None, "source_volid": None,
+        "created_at": iso_micros_naive(v.created_at), "updated_at": iso_micros_naive(v.created_at),
+        "tags": {}, "service_type": "EVS", "os-vol-tenant-attr:tenant_id": v.project_id,
+        "replication_status": "disabled", "user_id": "emulator", "description": "", "links": [],
+        "enterprise_project_id": "0",
+    }

@@ -1,0 +1,1 @@
+"""marshmallow schemas, one module per service: request bodies in, nothing stored on failure."""

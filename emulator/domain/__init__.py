@@ -1,0 +1,1 @@
+"""The rules of the emulated services: no Flask, no SQL."""

@@ -1,0 +1,134 @@
+"""Async work: every long-running operation is a task that settles lazily.
+
+A task is written in the request's transaction with a due time (instant / seconds:X) or a poll
+budget (polls:N) or neither (manual). Before a request reads state, due tasks are settled
+through the operation's own handler; a read of a job or of the entity a task works on counts
+as a poll. No timers, no threads: it works the same with several worker processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from emulator.domain import faults
+from emulator.domain.clock import Policy, progress
+from emulator.domain.context import Ctx
+from emulator.domain.errors import ServiceError
+from emulator.domain.ids import new_job_id
+from emulator.domain.records import Task
+
+if TYPE_CHECKING:
+    from emulator.store import Tx
+
+Handler = Callable[["Tx", Task, float], None]
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    name: str                      # transition/fault name, e.g. "ims.create_whole_image"
+    job_type: str                  # wire job_type, e.g. "imsCreateWholeImageByBackupJob"
+    on_success: Handler
+    on_fail: Handler | None = None
+    fail_code: str = "IMG.0014"    # error code a fail_job fault uses when it names none
+
+
+OPS: dict[str, OpSpec] = {}
+
+
+def register(spec: OpSpec) -> OpSpec:
+    OPS[spec.name] = spec
+    return spec
+
+
+def operation_names() -> list[str]:
+    return sorted(OPS)
+
+
+def policy_for(op: str, transitions: dict[str, str]) -> Policy:
+    text = transitions.get(op) or transitions.get(op.split(".", 1)[0] + ".*") or transitions.get("default")
+    return Policy.parse(text or "instant")
+
+
+def start(tx: Tx, ctx: Ctx, op: str, *, entity_kind: str | None = None, entity_id: str | None = None,
+          payload: dict[str, Any] | None = None, entities: dict[str, Any] | None = None,
+          resource_id: str | None = None, project_id: str | None = None, job_type: str | None = None) -> Task:
+    spec = OPS[op]
+    policy = policy_for(op, ctx.transitions)
+    due = {"instant": ctx.now, "seconds": ctx.now + policy.amount}.get(policy.kind)
+    project = project_id or ctx.project_id
+    rule = faults.take(tx, "fail_job", op, project, resource_id or entity_id)
+    fail_with = None
+    if rule is not None:
+        fail_with = {"code": rule.get("error_code") or spec.fail_code,
+                     "reason": rule.get("message") or "injected failure"}
+    task = Task(id=new_job_id(), project_id=project, op=op, job_type=job_type or spec.job_type,
+                status="INIT", policy=str(policy), created_at=ctx.now, due_at=due,
+                entity_kind=entity_kind, entity_id=entity_id, payload=payload or {},
+                entities=entities or {}, fail_with=fail_with)
+    return tx.tasks.insert(task)
+
+
+def fraction(task: Task, now: float) -> float:
+    if not task.pending:
+        return 1.0
+    return progress(Policy.parse(task.policy), task.created_at, now, task.polls_seen)
+
+
+def poll(tx: Tx, task: Task, now: float) -> Task:
+    """A client read of the task (or its entity): counts toward polls:N, may settle it."""
+    if not task.pending:
+        return task
+    task.polls_seen += 1
+    policy = Policy.parse(task.policy)
+    if policy.kind == "polls" and task.polls_seen >= policy.amount:
+        return settle(tx, task, now)
+    task.status = "RUNNING"
+    return tx.tasks.update(task)
+
+
+def poll_entity(tx: Tx, entity_id: str, now: float) -> Task | None:
+    task = tx.tasks.pending_for_entity(entity_id)
+    return poll(tx, task, now) if task else None
+
+
+def settle(tx: Tx, task: Task, now: float) -> Task:
+    """Finish a task now: SUCCESS through the op's handler, or FAIL (fault, or the handler refused)."""
+    if not task.pending:
+        return task
+    spec = OPS[task.op]
+    task.ended_at = max(now, task.created_at)
+    if task.fail_with:
+        return _fail(tx, spec, task, task.fail_with["code"], task.fail_with["reason"])
+    try:
+        spec.on_success(tx, task, task.ended_at)
+    except ServiceError as exc:
+        return _fail(tx, spec, task, exc.code, exc.message)
+    task.status = "SUCCESS"
+    return tx.tasks.update(task)
+
+
+def _fail(tx: Tx, spec: OpSpec, task: Task, code: str, reason: str) -> Task:
+    task.status, task.error_code, task.fail_reason = "FAIL", code, reason
+    if spec.on_fail:
+        spec.on_fail(tx, task, task.ended_at or task.created_at)
+    return tx.tasks.update(task)
+
+
+def settle_due(tx: Tx, project_id: str | None, now: float) -> int:
+    due = tx.tasks.due(project_id, now)
+    for task in due:
+        settle(tx, task, now)
+    return len(due)
+
+
+def settles_when(task: Task) -> str:
+    """For the state dump: how a pending task will settle."""
+    policy = Policy.parse(task.policy)
+    if policy.kind == "polls":
+        return f"on poll {int(policy.amount)} (seen {task.polls_seen})"
+    if task.due_at is not None:
+        from emulator.domain.clock import iso_millis
+        return f"at {iso_millis(task.due_at)} virtual"
+    return "manual: POST /_emulator/settle"

@@ -1,0 +1,125 @@
+"""ECS servers and their EVS volumes: the sources images and backups are made from."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from emulator.domain import jobs
+from emulator.domain.context import Ctx
+from emulator.domain.errors import ServiceError
+from emulator.domain.records import Entity, Task
+
+if TYPE_CHECKING:
+    from emulator.store import Tx
+
+SERVER, VOLUME = "server", "volume"
+# (action, from status) -> status once the ECS job settles
+POWER = {"os-start": ("SHUTOFF", "ACTIVE"), "os-stop": ("ACTIVE", "SHUTOFF")}
+# claims that hold a server still: a full-ECS image being made from it (IMS issue)
+IMAGING_CLAIM = "server-imaging:{}"
+DEFAULT_FLAVOR = {"id": "s6.large.2", "name": "s6.large.2", "vcpus": "2", "ram": "4096", "disk": "0"}
+
+
+def imaging_claim(server_id: str) -> str:
+    return IMAGING_CLAIM.format(server_id)
+
+
+# -- seeding -----------------------------------------------------------------------------
+
+def seed_servers(tx: Tx, ctx: Ctx, project_id: str, servers: list[dict[str, Any]]) -> list[Entity]:
+    """Store servers + attached volumes; ids must be new (409 otherwise); all or nothing."""
+    seen: set[str] = set()
+    for s in servers:
+        for kind, id_ in [(SERVER, s["id"])] + [(VOLUME, v["id"]) for v in s.get("volumes", [])]:
+            if id_ in seen or tx.entities.exists(kind, id_):
+                raise ConflictError(f"{kind} {id_} already exists")
+            seen.add(id_)
+    return [_insert_server(tx, ctx, project_id, s) for s in servers]
+
+
+class ConflictError(Exception):
+    """Seeding something that exists (control API answers 409)."""
+
+
+def _insert_server(tx: Tx, ctx: Ctx, project_id: str, s: dict[str, Any]) -> Entity:
+    volumes = s.get("volumes", [])
+    if volumes and not any(v.get("bootable") for v in volumes):
+        volumes[0]["bootable"] = True  # the first disk is the system disk unless one is named
+    doc = {
+        "id": s["id"], "name": s["name"], "status": s.get("status", "ACTIVE"),
+        "flavor": s.get("flavor") or DEFAULT_FLAVOR,
+        "image_id": s.get("image_id", "c71b64e7-4767-4406-afde-2c7c7ac2242c"),
+        "os_type": s.get("os_type", "Linux"), "os_version": s.get("os_version", "CentOS 7.6 64bit"),
+        "availability_zone": s.get("availability_zone", f"{ctx.region}a"),
+        "private_ip": s.get("private_ip", "192.168.0.10"),
+        "volumes": [], "created": ctx.now, "updated": ctx.now,
+    }
+    data_disks = 0
+    for index, v in enumerate(volumes):
+        system = bool(v.get("bootable"))
+        data_disks += 0 if system else 1
+        device = "/dev/vda" if system else f"/dev/vd{chr(ord('a') + data_disks)}"
+        doc["volumes"].append(v["id"])
+        tx.entities.insert(Entity(VOLUME, v["id"], project_id, ctx.now, status="in-use", ref=s["id"],
+                                  name=v.get("name", f"{s['name']}-{'sys' if system else 'data'}-{index}"),
+                                  doc={"size": int(v["size"]), "bootable": system,
+                                       "shareable": bool(v.get("shareable")), "device": device,
+                                       "volume_type": v.get("volume_type", "SSD")}))
+    return tx.entities.insert(Entity(SERVER, s["id"], project_id, ctx.now, doc=doc, status=doc["status"],
+                                     name=s["name"]))
+
+
+# -- reads ---------------------------------------------------------------------------------
+
+def get_server(tx: Tx, project_id: str, server_id: str) -> Entity:
+    server = tx.entities.get(SERVER, server_id, project_id)
+    if server is None:
+        raise ServiceError("Ecs.0114", id=server_id)
+    return server
+
+
+def volumes_of(tx: Tx, server: Entity) -> list[Entity]:
+    """The server's volumes, system disk first, in attachment order."""
+    found = {v.id: v for v in tx.entities.list(VOLUME, server.project_id, [("ref", "=", server.id)])}
+    ordered = [found[i] for i in server.doc["volumes"] if i in found]
+    return sorted(ordered, key=lambda v: not v.doc["bootable"])
+
+
+def shared_volumes(volumes: list[Entity]) -> list[Entity]:
+    return [v for v in volumes if v.doc.get("shareable")]
+
+
+def get_volume(tx: Tx, project_id: str, volume_id: str) -> Entity:
+    volume = tx.entities.get(VOLUME, volume_id, project_id)
+    if volume is None:
+        raise ServiceError("EVS.2003", id=volume_id)
+    return volume
+
+
+# -- power actions (ECS batch start/stop, an ECS job) ----------------------------------------
+
+def power_action(tx: Tx, ctx: Ctx, action: str, server_ids: list[str]) -> Task:
+    servers = [get_server(tx, ctx.project_id, sid) for sid in server_ids]
+    for server in servers:
+        if action == "os-start" and tx.claims.holder(imaging_claim(server.id)):
+            # product rule: a stopped source ECS must not be started while its full-ECS image is made
+            raise ServiceError("Ecs.0100", f"Server {server.id} is being used to create a full-ECS image "
+                                          "and cannot be started until the image is created.")
+    op = "ecs.start" if action == "os-start" else "ecs.stop"
+    return jobs.start(tx, ctx, op, payload={"servers": server_ids, "action": action},
+                      resource_id=server_ids[0] if len(server_ids) == 1 else None,
+                      entities={"sub_jobs_total": len(server_ids)})
+
+
+def _settle_power(tx: Tx, task: Task, now: float) -> None:
+    _, to = POWER[task.payload["action"]]
+    for sid in task.payload["servers"]:
+        server = tx.entities.get(SERVER, sid)
+        if server is not None:
+            server.status = server.doc["status"] = to
+            server.doc["updated"] = now
+            tx.entities.update(server)
+
+
+jobs.register(jobs.OpSpec("ecs.start", "batchStartServers", _settle_power, fail_code="Ecs.0100"))
+jobs.register(jobs.OpSpec("ecs.stop", "batchStopServers", _settle_power, fail_code="Ecs.0100"))

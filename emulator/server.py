@@ -1,0 +1,73 @@
+"""Serving: one threaded process by default, N processes (gunicorn) with --workers N."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from typing import Any
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from emulator import __version__
+from emulator.settings import Settings
+
+
+class _Handler(WSGIRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: pollers reuse connections
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:  # the app writes its own access log
+        pass
+
+
+def _announce(settings: Settings, port: int, snippet: str, project: str) -> None:
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
+    print(snippet.format(version=__version__, url=f"http://{host}:{port}", auth=settings.auth,
+                         region=settings.region, db=settings.db, project=project), flush=True)
+
+
+def serve(settings: Settings, snippet: str) -> int:
+    if settings.workers > 1:
+        return _serve_gunicorn(settings, snippet)
+    from emulator.app import create_app
+    app = create_app(settings)
+    server = make_server(settings.host, settings.port, app, threaded=True, request_handler=_Handler)
+    _announce(settings, server.server_port, snippet, app.config["DEMO_PROJECT"])
+
+    def stop(*_: Any) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    server.serve_forever()
+    return 0
+
+
+def _serve_gunicorn(settings: Settings, snippet: str) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from emulator.app import create_app
+    # migrate + seed once in the master, before the workers fork
+    project = create_app(settings).config["DEMO_PROJECT"]
+
+    class App(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{settings.host}:{settings.port}")
+            self.cfg.set("workers", settings.workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 8)
+            self.cfg.set("keepalive", 30)
+            self.cfg.set("accesslog", None)
+            self.cfg.set("loglevel", "warning")
+            self.cfg.set("when_ready", lambda arbiter: _announce(
+                settings, arbiter.LISTENERS[0].sock.getsockname()[1], snippet, project))
+
+        def load(self) -> Any:
+            return create_app(settings, seed_world=False)
+
+    App().run()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(serve(Settings(), "{url}"))
