@@ -98,7 +98,9 @@ def settle(tx: Tx, task: Task, now: float) -> Task:
     if not task.pending:
         return task
     spec = OPS[task.op]
-    task.ended_at = max(now, task.created_at)
+    # timed work ends when it was due, even if nobody looked until later (e.g. after a clock jump)
+    end = now if task.due_at is None else min(now, task.due_at)
+    task.ended_at = max(end, task.created_at)
     if task.fail_with:
         return _fail(tx, spec, task, task.fail_with["code"], task.fail_with["reason"])
     try:
@@ -121,6 +123,16 @@ def settle_due(tx: Tx, project_id: str | None, now: float) -> int:
     for task in due:
         settle(tx, task, now)
     return len(due)
+
+
+def settle_pending(tx: Tx, project_id: str | None, now: float) -> list[Task]:
+    """Finish everything still pending now, whatever its policy (manual included)."""
+    return [settle(tx, task, now) for task in tx.tasks.pending(project_id)]
+
+
+def find(tx: Tx, id_: str) -> Task | None:
+    """A task by its job id, else the pending task working on the entity with that id."""
+    return tx.tasks.get(id_) or tx.tasks.pending_for_entity(id_)
 
 
 def settles_when(task: Task) -> str:
