@@ -13,7 +13,7 @@ from emulator.api import service_modules
 from emulator.api.errors import control_error
 from emulator.api.ops import first_error
 from emulator.api.schemas.world import SeedSchema
-from emulator.domain import jobs, world
+from emulator.domain import faults, jobs, world
 from emulator.domain.clock import Policy
 from emulator.domain.records import Entity, Task
 from emulator.domain.servers import ConflictError
@@ -80,6 +80,7 @@ def reset() -> tuple[str, int]:
             for repo in (tx.entities, tx.tasks, tx.claims):
                 repo.delete_project(project)
             tx.projects.delete(project)
+            faults.clear(tx, project)  # its fault rules were for this project's tests too
         else:
             wipe(tx.conn, keep_control=True)
     return "", 204

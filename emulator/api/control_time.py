@@ -62,13 +62,22 @@ def _body(schema: Schema) -> dict[str, Any]:
         raise ControlRequestError(first_error(exc.messages)) from exc
 
 
+class Number(fields.Float):
+    """A JSON number, not a numeric string or a boolean."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 # -- virtual clock -------------------------------------------------------------------------------
 
 class AdvanceSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    seconds = fields.Float(required=True, allow_nan=False, validate=validate.Range(0, MAX_ADVANCE))
+    seconds = Number(required=True, allow_nan=False, validate=validate.Range(0, MAX_ADVANCE))
 
 
 def _clock(tx: Any) -> dict[str, Any]:
@@ -144,7 +153,7 @@ class FaultSchema(Schema):
     message = fields.String(allow_none=True, validate=validate.Length(0, 1024))
     delay_ms = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, faults.MAX_DELAY_MS))
     times = fields.Integer(allow_none=True, strict=True, validate=validate.Range(1))
-    probability = fields.Float(allow_none=True, allow_nan=False, validate=validate.Range(0, 1))
+    probability = Number(allow_none=True, allow_nan=False, validate=validate.Range(0, 1))
     seed = fields.Integer(allow_none=True, strict=True)
 
 
