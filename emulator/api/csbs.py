@@ -1,0 +1,432 @@
+"""CSBS v1 (/v1/{project_id}/...): backups (checkpoint items), restores, policies, quotas, tags.
+
+Errors are flat {"error_code", "error_msg"}; malformed input is 400 CSBS.9001 with nothing stored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from emulator.api.ops import body_json, ctx, db, load, operation
+from emulator.api.schemas import csbs as schemas
+from emulator.domain import backups, jobs, regions
+from emulator.domain import csbs_policies as policies
+from emulator.domain.clock import iso_micros_naive
+from emulator.domain.errors import ServiceError
+from emulator.domain.records import Entity, Task
+
+SERVICE = "csbs"
+bp = Blueprint("csbs", __name__)
+P = "/v1/<project_id>"
+TAGGED = {"csbs_backup": (backups.KIND, "CSBS.3001"), "csbs_backup_policy": (policies.KIND, "CSBS.3000")}
+RTYPE = "<any(csbs_backup, csbs_backup_policy):rtype>"
+DEFAULT_LIMIT = 1000
+
+
+def _provider(provider_id: str) -> None:
+    if provider_id != backups.PROVIDER_ID:
+        raise ServiceError("CSBS.9001")
+
+
+def _empty(status: int = 204) -> Response:
+    return Response(status=status)
+
+
+# -- views ------------------------------------------------------------------------------------------
+
+def _time(ts: float | None) -> str | None:
+    return None if ts is None else iso_micros_naive(ts)
+
+
+def item_view(item: Entity, task: Task | None, now: float) -> dict[str, Any]:
+    d = item.doc
+    status = backups.visible_status(item, task, now)
+    ext = {**d["extend_info"], "progress": backups.progress(item, task, now),
+           "finished_at": _time(d["extend_info"].get("finished_at"))}
+    if status == "protecting":
+        ext["supported_restore_mode"] = "snapshot"  # UNCONFIRMED: snapshots exist once protecting runs
+    return {"id": item.id, "name": item.name, "description": d["description"], "status": status,
+            "checkpoint_id": item.ref, "resource_id": d["resource_id"], "resource_type": d["resource_type"],
+            "created_at": _time(item.created_at), "updated_at": _time(d["updated_at"]),
+            "protected_at": _time(d["protected_at"]), "backup_data": d["backup_data"], "extend_info": ext,
+            "tags": d.get("tags", []), "replication_records": d.get("replication_records", []),
+            "periodic_type": None, "progress": None, "expired_at": None}
+
+
+def checkpoint_view(checkpoint: Entity) -> dict[str, Any]:
+    d = checkpoint.doc
+    return {"status": checkpoint.status, "created_at": _time(checkpoint.created_at), "id": checkpoint.id,
+            "resource_graph": None, "project_id": checkpoint.project_id, "extra_info": d["extra_info"],
+            "protection_plan": d["protection_plan"]}
+
+
+def policy_view(policy: Entity, *, as_created: bool = False) -> dict[str, Any]:
+    """The policy body. as_created: operation_definition values as strings, like the create response."""
+    d = policy.doc
+    return {"created_at": iso_micros_naive(d["created_at"]), "description": d["description"], "id": policy.id,
+            "name": policy.name, "parameters": d["parameters"], "project_id": policy.project_id,
+            "provider_id": d["provider_id"], "resources": d["resources"],
+            "scheduled_operations": [_operation_view(op, as_created) for op in d["scheduled_operations"]],
+            "status": policy.status, "tags": d.get("tags", [])}
+
+
+def _operation_view(op: dict[str, Any], as_created: bool) -> dict[str, Any]:
+    definition = dict(op["operation_definition"])
+    if as_created:
+        definition = {k: _as_string(v) for k, v in definition.items()}
+    props = op["trigger"]["properties"]
+    trigger = {**op["trigger"], "properties": {**props, "start_time": _start_time(props["start_time"])}}
+    return {**op, "operation_definition": definition, "trigger": trigger}
+
+
+def _as_string(value: Any) -> str:
+    return str(value)  # Python spelling on purpose: True -> "True", as in the live create response
+
+
+def _start_time(ts: float) -> str:
+    return iso_micros_naive(ts).replace("T", " ")[:19]
+
+
+def _tag_detail(rtype: str, entity: Entity, now: float, tx: Any) -> dict[str, Any]:
+    if rtype == "csbs_backup":
+        return item_view(entity, backups.pending_task(tx, entity), now)
+    return policy_view(entity)
+
+
+# -- resources/action: check_protectable, check_restorable ------------------------------------------
+
+@bp.post(f"{P}/providers/<provider_id>/resources/action")
+@operation("csbs.resources_action")
+def resources_action(project_id: str, provider_id: str) -> Response:
+    _provider(provider_id)
+    data = load(schemas.ResourcesAction(), body_json())
+    with db().read() as tx:
+        if "check_protectable" in data:
+            return jsonify({"protectable": [_protectable(tx, r) for r in data["check_protectable"]]})
+        return jsonify({"restorable": [_restorable(tx, r) for r in data["check_restorable"]]})
+
+
+def _protectable(tx: Any, ref: dict[str, Any]) -> dict[str, Any]:
+    refusal = backups.protect_refusal(tx, ctx().project_id, ref["resource_id"], ref["resource_type"])
+    out: dict[str, Any] = {"resource_id": ref["resource_id"], "resource_type": ref["resource_type"],
+                           "result": refusal is None}
+    if refusal is not None:
+        out.update(error_code=refusal.code, error_msg=refusal.message)
+    return out
+
+
+def _restorable(tx: Any, ref: dict[str, Any]) -> dict[str, Any]:
+    target = ref["target"]
+    item = backups.get_item(tx, ctx().project_id, ref["checkpoint_item_id"])
+    refusal = None
+    if target["resource_type"] != backups.SERVER_TYPE:
+        refusal = ServiceError("CSBS.6013")
+    elif item is None:
+        refusal = ServiceError("CSBS.3001", id=ref["checkpoint_item_id"])
+    else:
+        refusal = backups.restore_refusal(tx, ctx().project_id, item, target["resource_id"], target["volumes"])
+    return {"resource_id": target["resource_id"], "resource_type": target["resource_type"],
+            "result": refusal is None, "error_msg": refusal.message if refusal else "",
+            "error_code": refusal.code if refusal else ""}
+
+
+# -- protect, run a policy, delete, restore ----------------------------------------------------------
+
+@bp.post(f"{P}/providers/<provider_id>/resources/<resource_id>/action")
+@operation("csbs.protect", resource_arg="resource_id")
+def protect(project_id: str, provider_id: str, resource_id: str) -> Response:
+    _provider(provider_id)
+    data = load(schemas.ProtectBody(), body_json())
+    with db().write() as tx:
+        checkpoint = backups.protect(tx, ctx(), resource_id, data["protect"])
+        return jsonify({"checkpoint": checkpoint_view(checkpoint)})
+
+
+@bp.post(f"{P}/providers/<provider_id>/checkpoints")
+@operation("csbs.create_checkpoint")
+def run_policy(project_id: str, provider_id: str) -> Response:
+    _provider(provider_id)
+    data = load(schemas.RunPolicyBody(), body_json())["checkpoint"]
+    with db().write() as tx:
+        checkpoint = policies.run(tx, ctx(), data["plan_id"], data["parameters"])
+        return jsonify({"checkpoint": checkpoint_view(checkpoint)})
+
+
+@bp.delete(f"{P}/providers/<provider_id>/checkpoints/<checkpoint_id>")
+@operation("csbs.delete_checkpoint", resource_arg="checkpoint_id")
+def delete_checkpoint(project_id: str, provider_id: str, checkpoint_id: str) -> Response:
+    _provider(provider_id)
+    with db().write() as tx:
+        backups.delete_checkpoint(tx, ctx(), checkpoint_id, request.args.get("checkpoint_items") or None)
+    return jsonify({})
+
+
+@bp.post(f"{P}/restores")
+@operation("csbs.create_restore")
+def create_restore(project_id: str) -> Response:
+    data = load(schemas.RestoreBody(), body_json())["restore"]
+    _provider(data["provider_id"])
+    params = data["parameters"]
+    with db().write() as tx:
+        restore_id, _ = backups.restore(tx, ctx(), data["checkpoint_id"], params["checkpoint_item_id"],
+                                        params["targets"]["server_id"], params["targets"]["volumes"])
+    return jsonify({"restore": {
+        "restore_target": data.get("restore_target"), "status": "in_progress", "provider_id": backups.PROVIDER_ID,
+        "resources_status": "in_progress", "parameters": params, "checkpoint_id": data["checkpoint_id"],
+        "project_id": ctx().project_id, "id": restore_id, "resources_reason": {}}})
+
+
+# -- checkpoint items ---------------------------------------------------------------------------------
+
+ITEM_FILTERS = {  # query parameter -> (stored field, operator)
+    "name": ("name", "like"), "resource_id": ("$.resource_id", "="),
+    "resource_name": ("$.extend_info.resource_name", "like"), "checkpoint_id": ("ref", "="),
+    "resource_type": ("$.resource_type", "="), "az": ("$.extend_info.resource_az", "="),
+    "image_type": ("$.extend_info.image_type", "="), "policy_id": ("$.policy_id", "="),
+    "ip": ("$.backup_data.private_ip", "="),
+}
+
+
+def _item_filters() -> list[tuple[str, str, Any]]:
+    out: list[tuple[str, str, Any]] = []
+    for param, (field, op) in ITEM_FILTERS.items():
+        value = request.args.get(param)
+        if value:
+            out.append((field, op, f"%{value}%" if op == "like" else value))
+    for param, op in (("start_time", ">="), ("end_time", "<=")):
+        if request.args.get(param):
+            out.append(("created_at", op, _parse_time(param, request.args[param])))
+    return out
+
+
+def _parse_time(param: str, text: str) -> float:
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc).timestamp()
+        except ValueError:
+            continue
+    raise ServiceError("CSBS.9001", f"{param}: expected a time like 2017-04-18T01:21:52.701973")
+
+
+def _status_filter() -> str | None:
+    status = request.args.get("status") or None
+    if status is not None and status not in backups.STATUSES:
+        raise ServiceError("CSBS.9001", f"status: must be one of {', '.join(backups.STATUSES)}")
+    return status
+
+
+def _int_arg(name: str, default: int, lo: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < lo:
+        raise ServiceError("CSBS.9001", f"{name}: must be an integer >= {lo}")
+    return int(raw)
+
+
+def _direction() -> str:
+    dec = (request.args.get("dec") or "").lower()
+    return "asc" if dec == "false" else "desc"
+
+
+def _next_link(rows: list[Entity]) -> list[dict[str, str]]:
+    args = {k: v for k, v in request.args.items() if k not in ("marker", "offset")}
+    args["marker"] = rows[-1].id
+    query = "&".join(f"{k}={v}" for k, v in args.items())
+    return [{"href": f"{request.base_url}?{query}", "rel": "next"}]
+
+
+@bp.get(f"{P}/checkpoint_items")
+@operation("csbs.list_checkpoint_items")
+def list_items(project_id: str) -> Response:
+    limit = _int_arg("limit", DEFAULT_LIMIT, 1)
+    offset = _int_arg("offset", 0, 0)
+    order = backups.parse_sort(request.args.get("sort"), _direction())
+    status, filters, now = _status_filter(), _item_filters(), ctx().now
+    with db().read() as tx:
+        found = backups.list_items(tx, ctx().project_id, filters, status, now)
+    tasks = {item.id: task for item, task in found}
+    rows, more = backups.page(backups.sort_rows([i for i, _ in found], order), request.args.get("marker"),
+                              offset, limit)
+    body: dict[str, Any] = {"checkpoint_items": [item_view(i, tasks[i.id], now) for i in rows]}
+    if more:  # choice: links only when another page exists
+        body["checkpoint_items_links"] = _next_link(rows)
+    return jsonify(body)
+
+
+@bp.get(f"{P}/checkpoint_items/count")
+@operation("csbs.count_checkpoint_items")
+def count_items(project_id: str) -> Response:
+    status, filters = _status_filter(), _item_filters()
+    with db().read() as tx:
+        return jsonify({"count": len(backups.list_items(tx, ctx().project_id, filters, status, ctx().now))})
+
+
+@bp.get(f"{P}/checkpoint_items/<item_id>")
+@operation("csbs.show_checkpoint_item", resource_arg="item_id")
+def show_item(project_id: str, item_id: str) -> Response:
+    c = ctx()
+    with db().write() as tx:  # a read of the item counts as a poll of its task
+        if backups.get_item(tx, c.project_id, item_id) is not None:
+            jobs.poll_entity(tx, item_id, c.now)
+        item = backups.get_item(tx, c.project_id, item_id)
+        if item is None:
+            raise ServiceError("CSBS.3001", id=item_id)
+        return jsonify({"checkpoint_item": item_view(item, backups.pending_task(tx, item), c.now)})
+
+
+# -- policies -----------------------------------------------------------------------------------------
+
+@bp.post(f"{P}/policies")
+@operation("csbs.create_policy")
+def create_policy(project_id: str) -> Response:
+    data = load(schemas.PolicyCreateBody(), body_json())["policy"]
+    with db().write() as tx:
+        policy = policies.create(tx, ctx(), data)
+    return jsonify({"policy": policy_view(policy, as_created=True)})
+
+
+@bp.get(f"{P}/policies")
+@operation("csbs.list_policies")
+def list_policies(project_id: str) -> Response:
+    limit = _int_arg("limit", DEFAULT_LIMIT, 1)
+    offset = _int_arg("offset", 0, 0)
+    order = backups.parse_sort(request.args.get("sort"), _direction())
+    filters = [("name", "=", request.args["name"])] if request.args.get("name") else []
+    with db().read() as tx:
+        found = tx.entities.list(policies.KIND, ctx().project_id, filters)
+    rows, more = backups.page(backups.sort_rows(found, order), request.args.get("marker"), offset, limit)
+    body: dict[str, Any] = {"policies": [policy_view(p) for p in rows]}
+    if more:
+        body["policies_links"] = _next_link(rows)
+    return jsonify(body)
+
+
+@bp.get(f"{P}/policies/<policy_id>")
+@operation("csbs.show_policy", resource_arg="policy_id")
+def show_policy(project_id: str, policy_id: str) -> Response:
+    with db().read() as tx:
+        return jsonify({"policy": policy_view(policies.get(tx, ctx().project_id, policy_id))})
+
+
+@bp.put(f"{P}/policies/<policy_id>")
+@operation("csbs.update_policy", resource_arg="policy_id")
+def update_policy(project_id: str, policy_id: str) -> Response:
+    data = load(schemas.PolicyUpdateBody(), body_json())["policy"]
+    with db().write() as tx:
+        policy = policies.update(tx, ctx(), policy_id, data)
+    return jsonify({"policy": policy_view(policy)})
+
+
+@bp.delete(f"{P}/policies/<policy_id>")
+@operation("csbs.delete_policy", resource_arg="policy_id")
+def delete_policy(project_id: str, policy_id: str) -> Response:
+    with db().write() as tx:
+        policies.delete(tx, ctx().project_id, policy_id)
+    return _empty(200)
+
+
+# -- quotas, replication capabilities -------------------------------------------------------------------
+
+@bp.get(f"{P}/quotas")
+@operation("csbs.show_quotas")
+def show_quotas(project_id: str) -> Response:
+    with db().read() as tx:
+        items = tx.entities.list(backups.KIND, ctx().project_id)
+        quota = backups.quota(tx, ctx().project_id)
+    used_gb = sum(i.doc["extend_info"].get("size", 0) for i in items) // 1024
+    return jsonify({"quotas": {"resources": [
+        {"type": "backup_capacity", "unit": "GB", "quota": -1, "used": used_gb},
+        {"type": "backups", "quota": quota, "used": len(items)}]}})
+
+
+@bp.get(f"{P}/replication_capabilities")
+@operation("csbs.show_replication_capabilities")
+def replication_capabilities(project_id: str) -> Response:
+    region = regions.get(ctx().region)
+    destinations = sorted(region.csbs_replication_to) if region else []
+    return jsonify({"regions": [{"name": ctx().region, "replication_destinations": destinations}]})
+
+
+# -- tags on backups and policies ---------------------------------------------------------------------------
+
+def _tagged(tx: Any, rtype: str, resource_id: str) -> Entity:
+    kind, missing = TAGGED[rtype]
+    entity = tx.entities.get(kind, resource_id, ctx().project_id)
+    if entity is None:
+        raise ServiceError(missing, id=resource_id)
+    return entity
+
+
+@bp.post(f"{P}/{RTYPE}/<resource_id>/tags")
+@operation("csbs.create_tag", resource_arg="resource_id")
+def create_tag(project_id: str, rtype: str, resource_id: str) -> Response:
+    tag = load(schemas.TagBody(), body_json())["tag"]
+    with db().write() as tx:
+        entity = _tagged(tx, rtype, resource_id)
+        policies.add_tags(entity, [tag])
+        tx.entities.update(entity)
+    return _empty()
+
+
+@bp.delete(f"{P}/{RTYPE}/<resource_id>/tags/<key>")
+@operation("csbs.delete_tag", resource_arg="resource_id")
+def delete_tag(project_id: str, rtype: str, resource_id: str, key: str) -> Response:
+    with db().write() as tx:
+        entity = _tagged(tx, rtype, resource_id)
+        policies.remove_tag(entity, key)
+        tx.entities.update(entity)
+    return _empty()
+
+
+@bp.get(f"{P}/{RTYPE}/<resource_id>/tags")
+@operation("csbs.show_tags", resource_arg="resource_id")
+def show_tags(project_id: str, rtype: str, resource_id: str) -> Response:
+    with db().read() as tx:
+        return jsonify({"tags": _tagged(tx, rtype, resource_id).doc.get("tags", [])})
+
+
+@bp.post(f"{P}/{RTYPE}/<resource_id>/tags/action")
+@operation("csbs.batch_tags_action", resource_arg="resource_id")
+def batch_tags(project_id: str, rtype: str, resource_id: str) -> Response:
+    data = load(schemas.TagsAction(), body_json())
+    with db().write() as tx:
+        entity = _tagged(tx, rtype, resource_id)
+        if data["action"] == "create":
+            policies.add_tags(entity, data["tags"])
+        else:
+            policies.remove_tags(entity, data["tags"])
+        tx.entities.update(entity)
+    return _empty()
+
+
+@bp.get(f"{P}/{RTYPE}/tags")
+@operation("csbs.list_project_tags")
+def project_tags(project_id: str, rtype: str) -> Response:
+    with db().read() as tx:
+        return jsonify({"tags": policies.project_tags(tx.entities.list(TAGGED[rtype][0], ctx().project_id))})
+
+
+@bp.post(f"{P}/{RTYPE}/resource_instances/action")
+@operation("csbs.resource_instances")
+def resource_instances(project_id: str, rtype: str) -> Response:
+    query = load(schemas.ResourceInstances(), body_json())
+    now = ctx().now
+    with db().read() as tx:
+        rows = tx.entities.list(TAGGED[rtype][0], ctx().project_id, order=(("created_at", "asc"), ("id", "asc")))
+        hits = [e for e in rows if policies.matches_tags(e, query, _resource_name(e))]
+        if query["action"] == "count":
+            return jsonify({"total_count": len(hits)})
+        offset, limit = int(query.get("offset", 0)), int(query.get("limit", DEFAULT_LIMIT))
+        chosen = hits[offset:offset + limit]
+        resources = [{"resource_id": e.id, "resource_name": _resource_name(e),
+                      "resource_detail": _tag_detail(rtype, e, now, tx), "tags": e.doc.get("tags", [])}
+                     for e in chosen]
+    return jsonify({"resources": resources, "total_count": len(hits)})
+
+
+def _resource_name(entity: Entity) -> str:
+    return entity.name or ""

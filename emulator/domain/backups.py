@@ -1,0 +1,449 @@
+"""CSBS backups: checkpoints and their items (one item = one server backup = what IMS calls backup_id).
+
+Every long step is a task (domain/jobs.py): protect, delete, restore. While a task is pending the
+stored status is the "-ing" one (protecting/deleting/restoring) and what a client sees is derived
+from the task's progress (0 -> waiting_*, >0 -> *-ing), so reads never need a write.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from emulator.domain import jobs, servers
+from emulator.domain.context import Ctx
+from emulator.domain.errors import ServiceError
+from emulator.domain.ids import new_uuid
+from emulator.domain.records import Entity, Task
+
+if TYPE_CHECKING:
+    from emulator.store import Tx
+
+KIND = "csbs_item"
+CHECKPOINT = "csbs_checkpoint"
+PROVIDER_ID = "fc4d5750-22e7-4798-8a46-f48f62c4c1da"
+SERVER_TYPE = "OS::Nova::Server"
+STATUSES = ("waiting_protect", "protecting", "available", "waiting_restore", "restoring", "error",
+            "waiting_delete", "deleting", "deleted")
+# op -> (status while queued, status while running); the second one is stored
+PENDING = {"csbs.protect": ("waiting_protect", "protecting"), "csbs.delete": ("waiting_delete", "deleting"),
+           "csbs.restore": ("waiting_restore", "restoring")}
+PROTECTABLE_SERVER_STATUS = ("ACTIVE", "SHUTOFF")
+DELETABLE = ("available", "error")
+DEFAULT_QUOTA = 600
+QUOTA_KEY = "csbs_quota_backups"  # control key: {project_id: backups quota}
+BUSY_CLAIM = "csbs-protecting:{}"  # held by an item while its server is being backed up
+RESTORE_CLAIM = "csbs-restoring:{}"  # held by an item while a server is restored from it
+
+
+# -- the interface IMS uses ------------------------------------------------------------------
+
+def get_item(tx: Tx, project_id: str, item_id: str) -> Entity | None:
+    return tx.entities.get(KIND, item_id, project_id)
+
+
+def contains_system_disk(item: Entity) -> bool:
+    return any(vb.get("bootable") for vb in item.doc["extend_info"]["volume_backups"])
+
+
+def has_shared_disk(item: Entity) -> bool:
+    """True if the server had a shareable volume when it was backed up (kept internally)."""
+    return bool(item.doc.get("_shared_disk"))
+
+
+def link_image(tx: Tx, item: Entity, image_id: str, now: float) -> None:
+    images = item.doc["extend_info"].setdefault("os_images_data", [])
+    if not any(i["image_id"] == image_id for i in images):
+        images.append({"image_id": image_id})
+    _touch(tx, item, now)
+
+
+def unlink_image(tx: Tx, item: Entity, image_id: str, now: float) -> None:
+    ext = item.doc["extend_info"]
+    ext["os_images_data"] = [i for i in ext.get("os_images_data", []) if i["image_id"] != image_id]
+    _touch(tx, item, now)
+
+
+def start_delete(tx: Tx, ctx: Ctx, item: Entity) -> Task:
+    """Queue the deletion of one item (waiting_delete -> deleting -> gone); rules checked first."""
+    check_deletable(item)
+    item.status = "deleting"
+    _touch(tx, item, ctx.now)
+    return jobs.start(tx, ctx, "csbs.delete", entity_kind=KIND, entity_id=item.id, project_id=item.project_id,
+                      payload={"checkpoint_id": item.ref})
+
+
+def _touch(tx: Tx, item: Entity, now: float) -> None:
+    item.doc["updated_at"] = now
+    tx.entities.update(item)
+
+
+# -- status as a client sees it --------------------------------------------------------------
+
+def pending_task(tx: Tx, item: Entity) -> Task | None:
+    task = tx.tasks.pending_for_entity(item.id)
+    return task if task is not None and task.op in PENDING else None
+
+
+def visible_status(item: Entity, task: Task | None, now: float) -> str:
+    if task is None or item.status not in {p[1] for p in PENDING.values()}:
+        return item.status or "error"
+    queued, running = PENDING[task.op]
+    return queued if jobs.fraction(task, now) <= 0 else running
+
+
+def progress(item: Entity, task: Task | None, now: float) -> int:
+    if task is not None and task.op == "csbs.protect":
+        return min(99, int(jobs.fraction(task, now) * 100))
+    return int(item.doc["extend_info"].get("progress", 0))
+
+
+# -- protect ---------------------------------------------------------------------------------
+
+def protect_refusal(tx: Tx, project_id: str, server_id: str, resource_type: str = SERVER_TYPE) -> ServiceError | None:
+    """Why this server cannot be backed up now (None = it can); shared by protect and check_protectable."""
+    if resource_type != SERVER_TYPE:
+        return ServiceError("CSBS.6003")
+    server = tx.entities.get(servers.SERVER, server_id, project_id)
+    if server is None:
+        return ServiceError("CSBS.6000")
+    if server.status not in PROTECTABLE_SERVER_STATUS:
+        return ServiceError("CSBS.6006", id=server_id, status=server.status)
+    volumes = servers.volumes_of(tx, server)
+    if not volumes:
+        return ServiceError("CSBS.6007")
+    shared = servers.shared_volumes(volumes)
+    if shared:
+        return ServiceError("CSBS.6010", volume_id=shared[0].id, server_id=server_id)
+    if tx.claims.holder(BUSY_CLAIM.format(server_id)):
+        return ServiceError("CSBS.6005", id=server_id)
+    return None
+
+
+def quota(tx: Tx, project_id: str) -> int:
+    return int(tx.control.get(QUOTA_KEY, {}).get(project_id, DEFAULT_QUOTA))
+
+
+def check_quota(tx: Tx, project_id: str, adding: int) -> None:
+    limit = quota(tx, project_id)
+    if limit >= 0 and tx.entities.count(KIND, project_id) + adding > limit:
+        raise ServiceError("CSBS.9006", resources="backups")
+
+
+def protect(tx: Tx, ctx: Ctx, server_id: str, opts: dict[str, Any]) -> Entity:
+    """Back up one server now: a checkpoint with one item, settled by a csbs.protect task."""
+    refusal = protect_refusal(tx, ctx.project_id, server_id, opts.get("resource_type", SERVER_TYPE))
+    if refusal is not None:
+        raise refusal
+    check_quota(tx, ctx.project_id, 1)
+    server = servers.get_server(tx, ctx.project_id, server_id)
+    plan = {"id": f"fake_{new_uuid()}", "name": f"server protect plan for {server_id}",
+            "resources": [{"id": server_id, "type": SERVER_TYPE, "name": server.name, "extra_info": {}}]}
+    checkpoint = new_checkpoint(tx, ctx, plan, None)
+    item = new_item(tx, ctx, checkpoint, server, name=opts.get("backup_name"),
+                    description=opts.get("description", ""), incremental=opts.get("incremental"),
+                    tags=opts.get("tags", []))
+    start_protect(tx, ctx, item)
+    return checkpoint
+
+
+def new_checkpoint(tx: Tx, ctx: Ctx, plan: dict[str, Any], extra_info: Any) -> Entity:
+    doc = {"protection_plan": plan, "extra_info": extra_info, "resource_graph": None}
+    return tx.entities.insert(Entity(CHECKPOINT, new_uuid(), ctx.project_id, ctx.now, doc=doc, status="protecting"))
+
+
+def new_item(tx: Tx, ctx: Ctx, checkpoint: Entity, server: Entity, *, name: str | None, description: str = "",
+             incremental: bool | None = None, tags: list[dict[str, str]] | None = None, auto_trigger: bool = False,
+             policy_id: str | None = None, status: str = "protecting",
+             exclude_volumes: tuple[str, ...] = (), item_id: str | None = None) -> Entity:
+    volumes = [v for v in servers.volumes_of(tx, server) if v.id not in exclude_volumes]
+    first = tx.entities.count(KIND, ctx.project_id, [("$.resource_id", "=", server.id)]) == 0
+    incr = bool(incremental) and not first  # the first backup of a server is always full
+    name = name or f"{'autobk' if auto_trigger else 'manualbk'}_{secrets.token_hex(2)}"
+    flavor = server.doc["flavor"]
+    doc = {
+        "description": description, "resource_id": server.id, "resource_type": SERVER_TYPE,
+        "backup_data": {"eip": "", "cloudservicetype": "QEMU", "ram": int(flavor.get("ram", 0)),
+                        "vcpus": int(flavor.get("vcpus", 0)), "__openstack_region_name": ctx.region,
+                        "private_ip": server.doc.get("private_ip", ""), "disk": int(flavor.get("disk", 0)),
+                        "imagetype": "gold"},
+        "extend_info": {
+            "auto_trigger": auto_trigger, "space_saving_ratio": 0, "copy_status": "na", "fail_reason": "",
+            "resource_az": server.doc.get("availability_zone", ""), "image_type": "backup", "finished_at": None,
+            "average_speed": 0, "copy_from": "", "supported_restore_mode": "na", "support_lld": False,
+            "os_images_data": [], "fail_code": {}, "incremental": incr, "taskid": str(uuid.uuid1()),
+            "hypervisor_type": "QEMU", "progress": 0, "fail_op": "", "resource_name": server.name,
+            "resource_type": SERVER_TYPE, "size": 0,
+            "volume_backups": [_volume_backup(v, name, incr) for v in volumes],
+        },
+        "tags": list(tags or []), "updated_at": ctx.now, "protected_at": ctx.now, "policy_id": policy_id,
+        "_shared_disk": bool(servers.shared_volumes(volumes)),
+    }
+    return tx.entities.insert(Entity(KIND, item_id or new_uuid(), ctx.project_id, ctx.now, doc=doc, status=status,
+                                     name=name, ref=checkpoint.id))
+
+
+def _volume_backup(volume: Entity, name: str, incremental: bool) -> dict[str, Any]:
+    return {"status": "creating", "space_saving_ratio": 0, "name": f"{name}_{volume.name}",
+            "bootable": bool(volume.doc["bootable"]), "average_speed": 0,
+            "source_volume_size": volume.doc["size"], "source_volume_id": volume.id, "incremental": incremental,
+            "image_type": "backup", "source_volume_name": volume.name, "id": new_uuid(), "size": 0,
+            "snapshot_id": new_uuid()}
+
+
+def start_protect(tx: Tx, ctx: Ctx, item: Entity) -> Task:
+    tx.claims.claim(BUSY_CLAIM.format(item.doc["resource_id"]), KIND, item.id, item.project_id)
+    return jobs.start(tx, ctx, "csbs.protect", entity_kind=KIND, entity_id=item.id, resource_id=item.doc["resource_id"],
+                      job_type="csbs_protect", payload={"checkpoint_id": item.ref})
+
+
+def mark_available(item: Entity, now: float) -> None:
+    ext = item.doc["extend_info"]
+    for vb in ext["volume_backups"]:
+        vb["status"], vb["size"] = "available", vb["source_volume_size"] * 1024
+    ext.update(progress=100, finished_at=now, supported_restore_mode="backup",
+               size=sum(vb["size"] for vb in ext["volume_backups"]))
+    item.status = "available"
+    item.doc["updated_at"] = now
+
+
+def mark_error(item: Entity, op: str, code: str, reason: str, now: float) -> None:
+    ext = item.doc["extend_info"]
+    digits = "".join(ch for ch in code if ch.isdigit())
+    ext.update(fail_op=op, fail_reason=reason, fail_code={"Code": int(digits or 0), "Description": f"{code}: {reason}"})
+    item.doc["updated_at"] = now
+
+
+def _protect_done(tx: Tx, task: Task, now: float) -> None:
+    item = tx.entities.get(KIND, task.entity_id or "")
+    if item is not None:
+        mark_available(item, now)
+        tx.entities.update(item)
+        tx.claims.release_owner(KIND, item.id)
+    _settle_checkpoint(tx, task.payload.get("checkpoint_id"))
+
+
+def _protect_failed(tx: Tx, task: Task, now: float) -> None:
+    item = tx.entities.get(KIND, task.entity_id or "")
+    if item is not None:
+        mark_error(item, "backup", task.error_code or "CSBS.9999", task.fail_reason or "", now)
+        item.status = "error"
+        item.doc["extend_info"]["progress"] = 0
+        for vb in item.doc["extend_info"]["volume_backups"]:
+            vb["status"] = "error"
+        tx.entities.update(item)
+        tx.claims.release_owner(KIND, item.id)
+    _settle_checkpoint(tx, task.payload.get("checkpoint_id"))
+
+
+def _settle_checkpoint(tx: Tx, checkpoint_id: str | None) -> None:
+    """A checkpoint is available once no item is still being made; error if any failed; gone when empty."""
+    checkpoint = tx.entities.get(CHECKPOINT, checkpoint_id or "")
+    if checkpoint is None:
+        return
+    statuses = {i.status for i in tx.entities.list(KIND, checkpoint.project_id, [("ref", "=", checkpoint.id)])}
+    if not statuses:
+        tx.entities.delete(CHECKPOINT, checkpoint.id)
+        return
+    if "protecting" not in statuses:
+        checkpoint.status = "error" if "error" in statuses else "available"
+        tx.entities.update(checkpoint)
+
+
+# -- delete ----------------------------------------------------------------------------------
+
+def check_deletable(item: Entity) -> None:
+    if item.doc["extend_info"].get("os_images_data"):
+        raise ServiceError("CSBS.8007")
+    if item.status not in DELETABLE:
+        raise ServiceError("CSBS.2003")
+
+
+def delete_checkpoint(tx: Tx, ctx: Ctx, checkpoint_id: str, item_id: str | None) -> list[Task]:
+    """DELETE .../checkpoints/{id}[?checkpoint_items=]: all items of the checkpoint, or one.
+
+    Items already being deleted are left alone (a repeated DELETE is answered 200 again).
+    """
+    filters: list[tuple[str, str, Any]] = [("ref", "=", checkpoint_id)]
+    if item_id:
+        filters.append(("id", "=", item_id))
+    items = tx.entities.list(KIND, ctx.project_id, filters)
+    if not items:
+        raise ServiceError("CSBS.3001", id=item_id or checkpoint_id)
+    todo = [i for i in items if i.status != "deleting"]
+    for item in todo:  # every rule checked before anything is written
+        check_deletable(item)
+    return [start_delete(tx, ctx, item) for item in todo]
+
+
+def _delete_done(tx: Tx, task: Task, now: float) -> None:
+    item = tx.entities.get(KIND, task.entity_id or "")
+    if item is None:
+        return
+    tx.entities.delete(KIND, item.id)
+    tx.claims.release_owner(KIND, item.id)
+    _settle_checkpoint(tx, item.ref)
+
+
+def _delete_failed(tx: Tx, task: Task, now: float) -> None:
+    item = tx.entities.get(KIND, task.entity_id or "")
+    if item is not None:
+        mark_error(item, "delete", task.error_code or "CSBS.9999", task.fail_reason or "", now)
+        item.status = "error"
+        tx.entities.update(item)
+
+
+# -- restore ---------------------------------------------------------------------------------
+
+def restore_refusal(tx: Tx, project_id: str, item: Entity | None, server_id: str,
+                    mapping: list[dict[str, str]]) -> ServiceError | None:
+    """Why this restore cannot run (None = it can); shared by restores and check_restorable."""
+    if item is None:
+        return ServiceError("CSBS.3001", id="")
+    if item.status != "available":
+        return ServiceError("CSBS.4000")
+    server = tx.entities.get(servers.SERVER, server_id, project_id)
+    if server is None:
+        return ServiceError("CSBS.6000")
+    if tx.claims.holder(RESTORE_CLAIM.format(server_id)):
+        return ServiceError("CSBS.6015")
+    targets = {v.id: v for v in servers.volumes_of(tx, server)}
+    if not targets:
+        return ServiceError("CSBS.6020")
+    backups = {vb["id"]: vb for vb in item.doc["extend_info"]["volume_backups"]}
+    for pair in mapping:
+        refusal = _pair_refusal(backups.get(pair["backup_id"]), targets.get(pair["volume_id"]))
+        if refusal is not None:
+            return refusal
+    if {p["backup_id"] for p in mapping} != set(backups):
+        return ServiceError("CSBS.6018")
+    if server.doc.get("availability_zone") != item.doc["extend_info"].get("resource_az"):
+        return ServiceError("CSBS.6025")
+    return None
+
+
+def _pair_refusal(backup: dict[str, Any] | None, volume: Entity | None) -> ServiceError | None:
+    if backup is None:
+        return ServiceError("CSBS.6017")
+    if volume is None:
+        return ServiceError("CSBS.6014")
+    if volume.doc.get("shareable"):
+        return ServiceError("CSBS.6021")
+    if volume.doc["bootable"] and not backup["bootable"]:
+        return ServiceError("CSBS.6023")
+    if volume.doc["size"] < backup["source_volume_size"]:
+        return ServiceError("CSBS.6024")
+    return None
+
+
+def restore(tx: Tx, ctx: Ctx, checkpoint_id: str, item_id: str, server_id: str,
+            mapping: list[dict[str, str]]) -> tuple[str, Task]:
+    item = get_item(tx, ctx.project_id, item_id)
+    if item is not None and item.ref != checkpoint_id:
+        item = None  # the item must belong to the named checkpoint
+    refusal = restore_refusal(tx, ctx.project_id, item, server_id, mapping)
+    if refusal is not None:
+        if refusal.code == "CSBS.3001":
+            raise ServiceError("CSBS.3001", id=item_id)
+        raise refusal
+    assert item is not None
+    item.status = "restoring"
+    _touch(tx, item, ctx.now)
+    tx.claims.claim(RESTORE_CLAIM.format(server_id), KIND, item.id, ctx.project_id)
+    restore_id = new_uuid()
+    task = jobs.start(tx, ctx, "csbs.restore", entity_kind=KIND, entity_id=item.id, resource_id=item.id,
+                      job_type="csbs_restore", payload={"restore_id": restore_id, "server_id": server_id})
+    return restore_id, task
+
+
+def _restore_settled(tx: Tx, task: Task, now: float) -> None:
+    item = tx.entities.get(KIND, task.entity_id or "")
+    if item is None:
+        return
+    if task.status == "FAIL":  # the backup itself stays usable (UNCONFIRMED: fail_op=restore is kept)
+        mark_error(item, "restore", task.error_code or "CSBS.9999", task.fail_reason or "", now)
+    item.status = "available"
+    _touch(tx, item, now)
+    tx.claims.release_owner(KIND, item.id)
+
+
+jobs.register(jobs.OpSpec("csbs.protect", "csbs_protect", _protect_done, _protect_failed, fail_code="CSBS.9999"))
+jobs.register(jobs.OpSpec("csbs.delete", "csbs_delete", _delete_done, _delete_failed, fail_code="CSBS.9999"))
+jobs.register(jobs.OpSpec("csbs.restore", "csbs_restore", _restore_settled, _restore_settled, fail_code="CSBS.9999"))
+
+
+# -- seeding (control API) -------------------------------------------------------------------
+
+def seed_item(tx: Tx, ctx: Ctx, spec: dict[str, Any]) -> Entity:
+    """Store a backup directly (no protect rules: a server with a shared disk may be backed up here)."""
+    server = tx.entities.get(servers.SERVER, spec["server_id"], ctx.project_id)
+    if server is None:
+        raise LookupError(f"server {spec['server_id']} not found in project {ctx.project_id}")
+    plan = {"id": f"fake_{new_uuid()}", "name": f"server protect plan for {server.id}",
+            "resources": [{"id": server.id, "type": SERVER_TYPE, "name": server.name, "extra_info": {}}]}
+    checkpoint = new_checkpoint(tx, ctx, plan, None)
+    item = new_item(tx, ctx, checkpoint, server, name=spec.get("name"), description=spec.get("description", ""),
+                    exclude_volumes=tuple(spec.get("exclude_volumes", ())), item_id=spec.get("id"))
+    status = spec.get("status", "available")
+    if status == "protecting":
+        start_protect(tx, ctx, item)
+        return item
+    mark_available(item, ctx.now)
+    if status == "error":
+        item.status = "error"
+        mark_error(item, "backup", "CSBS.9999", "seeded failure", ctx.now)
+    tx.entities.update(item)
+    _settle_checkpoint(tx, checkpoint.id)
+    return item
+
+
+# -- listing: filters that need the derived status, sorting, paging ---------------------------------
+
+SORT_KEYS = {"created_at": lambda e: e.created_at, "updated_at": lambda e: e.doc.get("updated_at", e.created_at),
+             "name": lambda e: e.name or "", "status": lambda e: e.status or "",
+             "protected_at": lambda e: e.doc.get("protected_at", e.created_at), "id": lambda e: e.id}
+
+
+def parse_sort(text: str | None, default_dir: str = "desc") -> list[tuple[str, str]]:
+    """`key[:asc|desc],...` (keys of SORT_KEYS); a bad one is a 400 CSBS.9001."""
+    if not text:
+        return [("created_at", default_dir), ("id", default_dir)]
+    if len(text) > 255:
+        raise ServiceError("CSBS.9001", "sort: at most 255 characters")
+    out = []
+    for part in text.split(","):
+        key, _, direction = part.strip().partition(":")
+        direction = direction or default_dir
+        if key not in SORT_KEYS or direction not in ("asc", "desc"):
+            raise ServiceError("CSBS.9001", f"sort: invalid key or direction {part!r}")
+        out.append((key, direction))
+    return out
+
+
+def sort_rows(rows: list[Entity], order: list[tuple[str, str]]) -> list[Entity]:
+    for key, direction in reversed(order):  # stable sorts, least significant key first
+        rows = sorted(rows, key=SORT_KEYS[key], reverse=direction == "desc")
+    return rows
+
+
+def page(rows: list[Entity], marker: str | None, offset: int, limit: int) -> tuple[list[Entity], bool]:
+    """The page after `marker` (an id of the previous page), skipping `offset`; True if more follow."""
+    start = 0
+    if marker:
+        ids = [r.id for r in rows]
+        if marker not in ids:
+            raise ServiceError("CSBS.9001", f"marker {marker} not found")
+        start = ids.index(marker) + 1
+    start += offset
+    return rows[start:start + limit], start + limit < len(rows)
+
+
+def list_items(tx: Tx, project_id: str, filters: list[tuple[str, str, Any]], status: str | None,
+               now: float) -> list[tuple[Entity, Task | None]]:
+    """Items matching the stored-field filters, with their pending task; `status` is the visible one."""
+    rows = tx.entities.list(KIND, project_id, filters)
+    out = [(item, pending_task(tx, item)) for item in rows]
+    if status:
+        out = [(i, t) for i, t in out if visible_status(i, t, now) == status]
+    return out
