@@ -1,0 +1,91 @@
+"""IMS odds and ends: image quota, supported OS versions, API versions, Glance JSON schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from emulator.api.ops import ctx, db, operation
+from emulator.api.schemas.ims_extra import GLANCE_SCHEMAS
+from emulator.domain import os_versions
+from emulator.domain.errors import ServiceError
+
+SERVICE = "ims"
+bp = Blueprint("ims_misc", __name__)
+
+IMAGE_KIND = "image"
+# type -> (quota, min, max): the private-image quota of a project per region (HW product description: 50).
+QUOTAS: dict[str, tuple[int, int, int]] = {"image": (50, 1, 1000)}
+
+# id -> (status, link major): the API versions the image endpoint announces (recorded list_versions).
+VERSIONS: tuple[tuple[str, str, str], ...] = (
+    ("v2.2", "CURRENT", "v2"), ("v2.1", "SUPPORTED", "v2"), ("v2.0", "SUPPORTED", "v2"),
+    ("v1.1", "DEPRECATED", "v1"), ("v1.0", "DEPRECATED", "v1"),
+)
+
+
+@bp.get("/v1/cloudimages/quota")
+@operation("ims.show_image_quota")
+def show_image_quota() -> Response:
+    with db().read() as tx:
+        used = tx.entities.count(IMAGE_KIND, ctx().project_id, [("status", "!=", "deleted")])
+    quota, low, high = QUOTAS["image"]
+    return jsonify({"quotas": {"resources": [
+        {"type": "image", "used": used, "quota": quota, "min": low, "max": high}]}})
+
+
+@bp.get("/v1/cloudimages/os_version")
+@operation("ims.list_os_versions")
+def list_os_versions() -> Response:
+    tag = request.args.get("tag") or None
+    if tag is not None and tag not in os_versions.TAGS:
+        raise ServiceError("IMG.0017", param="tag")
+    return jsonify(os_versions.grouped(tag))
+
+
+def _version_view(version_id: str, status: str, major: str) -> dict[str, Any]:
+    return {"status": status, "id": version_id, "links": [{"href": f"{request.host_url}{major}/", "rel": "self"}]}
+
+
+@bp.get("/")
+@operation("ims.list_versions")
+def list_versions() -> tuple[Response, int]:
+    return jsonify({"versions": [_version_view(*v) for v in VERSIONS]}), 300
+
+
+@bp.get("/<version>")
+@operation("ims.show_version")
+def show_version(version: str) -> tuple[Response, int]:
+    found = [v for v in VERSIONS if v[0] == version]
+    if not found:  # any other single-segment path is simply not published
+        raise ServiceError("APIGW.0101")
+    return jsonify({"versions": [_version_view(*found[0])]}), 300
+
+
+def _schema(name: str) -> Response:
+    return jsonify(GLANCE_SCHEMAS[name])
+
+
+@bp.get("/v2/schemas/image")
+@operation("ims.glance_show_image_schemas")
+def glance_show_image_schemas() -> Response:
+    return _schema("image")
+
+
+@bp.get("/v2/schemas/images")
+@operation("ims.glance_list_image_schemas")
+def glance_list_image_schemas() -> Response:
+    return _schema("images")
+
+
+@bp.get("/v2/schemas/member")
+@operation("ims.glance_show_image_member_schemas")
+def glance_show_image_member_schemas() -> Response:
+    return _schema("member")
+
+
+@bp.get("/v2/schemas/members")
+@operation("ims.glance_list_image_member_schemas")
+def glance_list_image_member_schemas() -> Response:
+    return _schema("members")

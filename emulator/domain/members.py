@@ -1,0 +1,249 @@
+"""Image sharing: member records and the rules for who may share what with whom.
+
+A member record is entity kind "image_member", id "<image_id>:<member project>", owned by the
+image's owner project, ref = image id, status pending|accepted|rejected. The recipient sees the
+image once it has accepted (images.visible_to reads `status_of`).
+
+Rules (each refusal before anything is written; the async batch jobs re-check when they settle):
+- only the owner shares; public images never (IMG.0089); encrypted images never (IMG.0098);
+- full-ECS images only when built from a CBR backup that was not itself shared to us (IMG.0135);
+- never with yourself (IMG.0076); at most MEMBER_LIMIT members per image (IMG.0088);
+- accepting a full-ECS image needs the recipient's CBR vault (vault_id, else IMG.0184).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from emulator.domain import jobs
+from emulator.domain.clock import iso_seconds
+from emulator.domain.context import Ctx
+from emulator.domain.errors import ServiceError
+from emulator.domain.records import Entity, Task
+
+if TYPE_CHECKING:
+    from emulator.store import Tx
+
+KIND = "image_member"
+IMAGE_KIND = "image"
+STATUSES = ("pending", "accepted", "rejected")
+# members per image. CONFLICT in the sources for ordinary images (HW 128 / OTC 256): the emulator uses 128.
+MEMBER_LIMIT = {"whole": 10, "other": 128}
+WHOLE_SHARE_SOURCES = ("cbr",)   # the only backup service whose full-ECS images may be shared
+VAULT_MISSING = ("IMG.0184", "vault_id is required to accept a shared full-ECS image.")
+MEMBER_SCHEMA = "/v2/schemas/member"
+MEMBERS_SCHEMA = "/v2/schemas/members"
+
+
+def member_key(image_id: str, project_id: str) -> str:
+    return f"{image_id}:{project_id}"
+
+
+# -- reads -------------------------------------------------------------------------------------
+
+def get(tx: Tx, image_id: str, project_id: str) -> Entity | None:
+    return tx.entities.get(KIND, member_key(image_id, project_id))
+
+
+def status_of(tx: Tx, image_id: str, project_id: str) -> str | None:
+    """The recipient's membership of an image: pending|accepted|rejected, or None."""
+    member = get(tx, image_id, project_id)
+    return member.status if member else None
+
+
+def of_image(tx: Tx, image_id: str) -> list[Entity]:
+    return tx.entities.list(KIND, None, [("ref", "=", image_id)], order=(("created_at", "asc"), ("id", "asc")))
+
+
+def images_shared_with(tx: Tx, project_id: str, status: str = "accepted") -> list[Entity]:
+    """Images other projects shared with this one, by member status (ListImages/ListTags `shared`)."""
+    rows = tx.entities.list(KIND, None, [("$.member_id", "=", project_id), ("status", "=", status)])
+    images = [tx.entities.get(IMAGE_KIND, m.ref or "") for m in rows]
+    return [i for i in images if i is not None and i.status != "deleted"]
+
+
+def delete_for_image(tx: Tx, image_id: str) -> None:
+    """When an image goes away its members go too (the images module calls this)."""
+    for member in of_image(tx, image_id):
+        tx.entities.delete(KIND, member.id)
+
+
+# -- rules -------------------------------------------------------------------------------------
+
+def is_whole(image: Entity) -> bool:
+    return str(image.doc.get("__whole_image", "")).lower() == "true" or bool(_source(image).get("whole"))
+
+
+def _source(image: Entity) -> dict[str, Any]:
+    return image.doc.get("_source") or {}
+
+
+def _image(tx: Tx, image_id: str) -> Entity:
+    image = tx.entities.get(IMAGE_KIND, image_id)
+    if image is None or image.status == "deleted":
+        raise ServiceError("IMG.0027", f"Image {image_id} does not exist.")
+    return image
+
+
+def shareable_image(tx: Tx, owner: str, image_id: str) -> Entity:
+    """The owner's image, if it may be shared at all."""
+    image = _image(tx, image_id)
+    if image.doc.get("visibility") == "public" or image.doc.get("__imagetype") == "gold":
+        raise ServiceError("IMG.0089")
+    if image.project_id != owner:
+        raise ServiceError("IMG.0027", f"Image {image_id} does not exist.")
+    if image.status != "active":
+        raise ServiceError("IMG.0046", f"Image {image_id} is not active.")
+    if image.doc.get("__system__cmkid"):
+        raise ServiceError("IMG.0098")
+    if is_whole(image):
+        source = _source(image)
+        if source.get("type") not in WHOLE_SHARE_SOURCES:
+            raise ServiceError("IMG.0135", "Only full-ECS images created from CBR backups can be shared.")
+        if source.get("backup_shared_to_us"):
+            raise ServiceError("IMG.0135", "A full-ECS image created from a shared CBR backup cannot be shared.")
+    return image
+
+
+def check_add(tx: Tx, owner: str, image_ids: list[str], projects: list[str]) -> list[Entity]:
+    """All of a batch add, checked before anything is written."""
+    images = [shareable_image(tx, owner, i) for i in dict.fromkeys(image_ids)]
+    for project in projects:
+        if project == owner:
+            raise ServiceError("IMG.0076")
+    for image in images:
+        current = {m.doc["member_id"] for m in of_image(tx, image.id)}
+        limit = MEMBER_LIMIT["whole" if is_whole(image) else "other"]
+        if len(current | set(projects)) > limit:
+            raise ServiceError("IMG.0088", f"Image {image.id} can be shared with at most {limit} projects.")
+    return images
+
+
+def check_update(tx: Tx, recipient: str, image_ids: list[str], status: str, vault_id: str | None) -> list[Entity]:
+    """A recipient answering shares: each image must be shared with it; full-ECS acceptance needs a vault."""
+    out = []
+    for image_id in dict.fromkeys(image_ids):
+        member = get(tx, image_id, recipient)
+        if member is None:
+            raise ServiceError("IMG.0027", f"Image {image_id} is not shared with project {recipient}.")
+        if status == "accepted" and not vault_id and is_whole(_image(tx, image_id)):
+            raise ServiceError(*VAULT_MISSING)
+        out.append(member)
+    return out
+
+
+def check_delete(tx: Tx, owner: str, image_ids: list[str]) -> list[Entity]:
+    images = [_image(tx, i) for i in dict.fromkeys(image_ids)]
+    for image in images:
+        if image.project_id != owner:
+            raise ServiceError("IMG.0027", f"Image {image.id} does not exist.")
+    return images
+
+
+# -- writes ------------------------------------------------------------------------------------
+
+def add(tx: Tx, image: Entity, project: str, now: float) -> Entity:
+    """Add one member (pending); an existing member is left as it is."""
+    existing = get(tx, image.id, project)
+    if existing is not None:
+        return existing
+    member = Entity(kind=KIND, id=member_key(image.id, project), project_id=image.project_id, created_at=now,
+                    status="pending", ref=image.id,
+                    doc={"member_id": project, "member_type": "project", "created_at": now, "updated_at": now})
+    return tx.entities.insert(member)
+
+
+def set_status(tx: Tx, member: Entity, status: str, vault_id: str | None, now: float) -> Entity:
+    member.status = status
+    member.doc["updated_at"] = now
+    if vault_id:
+        member.doc["vault_id"] = vault_id
+    return tx.entities.update(member)
+
+
+def remove(tx: Tx, image_id: str, project: str) -> bool:
+    if get(tx, image_id, project) is None:
+        return False
+    tx.entities.delete(KIND, member_key(image_id, project))
+    return True
+
+
+def view(member: Entity, *, with_type: bool = True) -> dict[str, Any]:
+    """ImageMember on the wire (Glance bodies carry no member_type, as the recorded examples show)."""
+    body = {"status": member.status, "created_at": iso_seconds(member.doc["created_at"]),
+            "updated_at": iso_seconds(member.doc["updated_at"]), "image_id": member.ref,
+            "member_id": member.doc["member_id"], "schema": MEMBER_SCHEMA}
+    if with_type:
+        body["member_type"] = member.doc.get("member_type", "project")
+    return body
+
+
+# -- the batch (async) operations --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Batch:
+    op: str
+    job_type: str
+
+
+ADD = Batch("ims.batch_add_members", "imsAddImageMembersJob")
+UPDATE = Batch("ims.batch_update_members", "imsUpdateImageMembersJob")
+DELETE = Batch("ims.batch_delete_members", "imsDelImageMembersJob")
+
+
+def start_add(tx: Tx, ctx: Ctx, image_ids: list[str], projects: list[str]) -> Task:
+    check_add(tx, ctx.project_id, image_ids, projects)
+    return jobs.start(tx, ctx, ADD.op, resource_id=image_ids[0],
+                      payload={"owner": ctx.project_id, "images": image_ids, "projects": projects})
+
+
+def start_update(tx: Tx, ctx: Ctx, image_ids: list[str], status: str, vault_id: str | None) -> Task:
+    check_update(tx, ctx.project_id, image_ids, status, vault_id)
+    return jobs.start(tx, ctx, UPDATE.op, resource_id=image_ids[0],
+                      payload={"recipient": ctx.project_id, "images": image_ids, "status": status,
+                               "vault_id": vault_id})
+
+
+def start_delete(tx: Tx, ctx: Ctx, image_ids: list[str], projects: list[str]) -> Task:
+    check_delete(tx, ctx.project_id, image_ids)
+    return jobs.start(tx, ctx, DELETE.op, resource_id=image_ids[0],
+                      payload={"owner": ctx.project_id, "images": image_ids, "projects": projects})
+
+
+def _results(image_ids: list[str]) -> list[dict[str, str]]:
+    return [{"image_id": i, "status": "success"} for i in dict.fromkeys(image_ids)]
+
+
+def _settle_add(tx: Tx, task: Task, now: float) -> None:
+    p = task.payload
+    images = check_add(tx, p["owner"], p["images"], p["projects"])  # state may have moved since the request
+    for image in images:
+        for project in p["projects"]:
+            add(tx, image, project, now)
+    task.entities = {"results": _results(p["images"])}
+
+
+def _settle_update(tx: Tx, task: Task, now: float) -> None:
+    p = task.payload
+    for member in check_update(tx, p["recipient"], p["images"], p["status"], p.get("vault_id")):
+        set_status(tx, member, p["status"], p.get("vault_id"), now)
+    task.entities = {"results": _results(p["images"])}
+
+
+def _settle_delete(tx: Tx, task: Task, now: float) -> None:
+    p = task.payload
+    for image in check_delete(tx, p["owner"], p["images"]):
+        for project in p["projects"]:
+            remove(tx, image.id, project)
+    task.entities = {"results": []}  # the recorded delete job lists no results
+
+
+def _failed(tx: Tx, task: Task, now: float) -> None:
+    """Nothing was written before a member job fails: the checks run before any write."""
+    task.entities = {"results": []}
+
+
+jobs.register(jobs.OpSpec(ADD.op, ADD.job_type, _settle_add, _failed, fail_code="IMG.0112"))
+jobs.register(jobs.OpSpec(UPDATE.op, UPDATE.job_type, _settle_update, _failed, fail_code="IMG.0112"))
+jobs.register(jobs.OpSpec(DELETE.op, DELETE.job_type, _settle_delete, _failed, fail_code="IMG.0113"))
