@@ -1,0 +1,76 @@
+"""Glance-compatible /v2/images: create metadata, list, show, update, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from emulator.api.ims import listed, next_link, patch_image
+from emulator.api.ops import body_json, ctx, db, load, operation
+from emulator.api.schemas import ims as schemas
+from emulator.domain import image_create, images
+from emulator.domain.errors import ServiceError
+
+SERVICE = "glance"
+bp = Blueprint("glance_images", __name__)
+
+
+@bp.post("/v2/images")
+@operation("ims.glance_create_image_metadata")
+def create_image_metadata() -> tuple[Response, int]:
+    data = body_json()
+    if not isinstance(data, dict):
+        raise ServiceError("IMG.0001", "The request body must be a JSON object.")
+    data = load(schemas.GlanceCreateBody(), data)
+    with db().write() as tx:
+        img = image_create.glance_create(tx, ctx(), data)
+    return jsonify(images.image_view(img)), 201
+
+
+@bp.get("/v2/images")
+@operation("ims.glance_list_images")
+def list_images() -> Response:
+    query = request.args.to_dict()
+    page = listed(ctx(), query, 25)
+    first = {k: v for k, v in query.items() if k != "marker"}
+    body: dict[str, Any] = {"images": [images.image_view(i) for i in page.images],
+                            "first": next_link("/v2/images", first, None) or _first(first),
+                            "schema": "/v2/schemas/images"}
+    link = next_link("/v2/images", query, page.next_marker)
+    if link:
+        body["next"] = link
+    return jsonify(body)
+
+
+def _first(query: dict[str, str]) -> str:
+    from urllib.parse import urlencode
+    return "/v2/images" + (f"?{urlencode(query)}" if query else "")
+
+
+@bp.get("/v2/images/<image_id>")
+@operation("ims.glance_show_image", resource_arg="image_id")
+def show_image(image_id: str) -> Response:
+    c = ctx()
+    with db().read() as tx:
+        img = images.get_image(tx, c.project_id, image_id)
+    if img.status in ("queued", "saving"):  # a read of an image being made counts as a poll of its job
+        with db().write() as tx:
+            img = images.refresh(tx, img, c.now, poll=True)
+    return jsonify(images.image_view(img))
+
+
+@bp.patch("/v2/images/<image_id>")
+@operation("ims.glance_update_image", resource_arg="image_id")
+def update_image(image_id: str) -> Response:
+    return patch_image(image_id)
+
+
+@bp.delete("/v2/images/<image_id>")
+@operation("ims.glance_delete_image", resource_arg="image_id")
+def delete_image(image_id: str) -> tuple[str, int]:
+    raw = body_json(required=False)
+    data = load(schemas.GlanceDeleteBody(), raw if raw is not None else {})
+    with db().write() as tx:
+        images.delete_image(tx, ctx(), image_id, data["delete_backup"])
+    return "", 204

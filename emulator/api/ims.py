@@ -1,0 +1,142 @@
+"""IMS image routes: create (ECS, disk, file, full-ECS), register, list, update, export, copy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, jsonify, request
+from marshmallow import Schema
+
+from emulator.api.ops import body_json, ctx, db, load, operation
+from emulator.api.schemas import ims as schemas
+from emulator.domain import image_create, image_list, images, whole_images
+from emulator.domain.context import Ctx
+from emulator.domain.errors import ServiceError
+from emulator.domain.records import Task
+
+SERVICE = "ims"
+bp = Blueprint("ims_images", __name__)
+LIST_HEADERS = {"Cache-Control": "no-cache, no-store, must-revalidate",
+                "Content-Type": "application/json; charset=UTF-8"}
+
+
+def _object_body() -> dict[str, Any]:
+    data = body_json()
+    if not isinstance(data, dict):
+        raise ServiceError("IMG.0001", "The request body must be a JSON object.")
+    return data
+
+
+def _job(schema: Schema, action: Callable[..., Task], *args: str) -> Response:
+    """Parse, validate and start one async job in one transaction -> {"job_id"}."""
+    data = load(schema, _object_body())
+    with db().write() as tx:
+        task = action(tx, ctx(), *args, data)
+    return jsonify({"job_id": task.id})
+
+
+@bp.post("/v2/cloudimages/action")
+@bp.post("/v2.1/cloudimages/action")
+@operation("ims.create_image")
+def create_image() -> Response:
+    return _job(schemas.CreateImageBody(), image_create.create_image)
+
+
+@bp.post("/v1/cloudimages/wholeimages/action")
+@operation("ims.create_whole_image")
+def create_whole_image() -> Response:
+    return _job(schemas.CreateWholeImageBody(), whole_images.create_whole_image)
+
+
+@bp.post("/v1/cloudimages/dataimages/action")
+@bp.post("/v2.1/cloudimages/dataimages/action")
+@operation("ims.create_data_image")
+def create_data_image() -> Response:
+    return _job(schemas.CreateDataImageBody(), image_create.create_data_image)
+
+
+@bp.post("/v2/cloudimages/quickimport/action")
+@bp.post("/v2.1/cloudimages/quickimport/action")
+@operation("ims.import_image_quick")
+def import_image_quick() -> Response:
+    return _job(schemas.QuickImportBody(), image_create.import_quick)
+
+
+@bp.put("/v1/cloudimages/<image_id>/upload")
+@operation("ims.register_image", resource_arg="image_id")
+def register_image(image_id: str) -> Response:
+    data = load(schemas.RegisterImageBody(), _object_body())
+    with db().write() as tx:
+        task = image_create.register_image(tx, ctx(), image_id, data["image_url"])
+    return jsonify({"job_id": task.id})
+
+
+@bp.post("/v1/cloudimages/<image_id>/file")
+@bp.post("/v2.1/cloudimages/<image_id>/file")
+@operation("ims.export_image", resource_arg="image_id")
+def export_image(image_id: str) -> Response:
+    return _job(schemas.ExportImageBody(), image_create.export_image, image_id)
+
+
+@bp.post("/v1/cloudimages/<image_id>/copy")
+@bp.post("/v2.1/cloudimages/<image_id>/copy")
+@operation("ims.copy_image_in_region", resource_arg="image_id")
+def copy_image_in_region(image_id: str) -> Response:
+    return _job(schemas.CopyInRegionBody(), image_create.copy_in_region, image_id)
+
+
+@bp.post("/v1/cloudimages/<image_id>/cross_region_copy")
+@operation("ims.copy_image_cross_region", resource_arg="image_id")
+def copy_image_cross_region(image_id: str) -> Response:
+    return _job(schemas.CopyCrossRegionBody(), image_create.copy_cross_region, image_id)
+
+
+# -- reading and updating ------------------------------------------------------------------------
+
+def listed(c: Ctx, query: dict[str, str], default_limit: int) -> image_list.Page:
+    """List; images still being made (e.g. a copy from another project's job) are settled first."""
+    with db().read() as tx:
+        page = image_list.list_images(tx, c.project_id, query, default_limit=default_limit)
+    if any(i.status in ("queued", "saving") for i in page.images):
+        with db().write() as tx:
+            for img in page.images:
+                if img.status in ("queued", "saving"):
+                    images.refresh(tx, img, c.now, poll=False)
+            page = image_list.list_images(tx, c.project_id, query, default_limit=default_limit)
+    return page
+
+
+def next_link(path: str, query: dict[str, str], marker: str | None) -> str | None:
+    if marker is None:
+        return None
+    rest = [(k, v) for k, v in query.items() if k != "marker"]
+    return f"{path}?{urlencode(rest + [('marker', marker)])}"
+
+
+@bp.get("/v2/cloudimages")
+@operation("ims.list_images")
+def list_images() -> Response:
+    query = request.args.to_dict()
+    page = listed(ctx(), query, 500)
+    body: dict[str, Any] = {"images": [images.image_view(i) for i in page.images]}
+    link = next_link("/v2/cloudimages", query, page.next_marker)
+    if link:
+        body["next"] = link
+    resp = jsonify(body)
+    resp.headers.update(LIST_HEADERS)
+    return resp
+
+
+def patch_image(image_id: str) -> Response:
+    ops = images.normalise_patch(body_json())
+    with db().write() as tx:
+        img = images.update_image(tx, ctx(), image_id, ops)
+    return jsonify(images.image_view(img))
+
+
+@bp.patch("/v2/cloudimages/<image_id>")
+@operation("ims.update_image", resource_arg="image_id")
+def update_image(image_id: str) -> Response:
+    return patch_image(image_id)

@@ -1,0 +1,333 @@
+"""IMS images: the image entity, reading/listing, updates, deletion and the image-making jobs.
+
+Entity contract (other IMS modules rely on it): kind "image", id = UUID, project_id = owner,
+status = queued|saving|active|killed, name, ref = source backup id of a full-ECS image made from
+a backup. `doc` holds the wire attributes (strings where the wire has strings) plus one internal
+key "_source" (never rendered): {"type", "server_id"?, "backup_id"?, "whole",
+"replicated_from_backup_image", "backup_shared_to_us"}.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from emulator.domain import image_rules as rules
+from emulator.domain import jobs
+from emulator.domain.clock import iso_seconds
+from emulator.domain.context import Ctx
+from emulator.domain.errors import ServiceError
+from emulator.domain.ids import is_uuid, new_uuid
+from emulator.domain.records import Entity, Task
+
+if TYPE_CHECKING:
+    from emulator.store import Tx
+
+KIND = "image"
+MEMBER_KIND = "image_member"
+STATUSES = ("queued", "saving", "active", "killed", "deleted")
+EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
+DEFAULT_OS = "Other Linux(64 bit)"
+
+
+# -- the contract ------------------------------------------------------------------------------
+
+def visible_to(tx: Tx, img: Entity, project_id: str) -> bool:
+    """The owner, or a project the image is shared with that accepted it."""
+    if img.project_id == project_id or img.doc.get("visibility") == "public":
+        return True
+    member = tx.entities.get(MEMBER_KIND, f"{img.id}:{project_id}")
+    return member is not None and member.status == "accepted"
+
+
+def get_image(tx: Tx, project_id: str, image_id: str) -> Entity:
+    if not is_uuid(image_id):
+        raise ServiceError("IMG.0027", f"Image {image_id} does not exist.")
+    img = tx.entities.get(KIND, image_id)
+    if img is None or not visible_to(tx, img, project_id):
+        raise ServiceError("IMG.0027", f"Image {image_id} does not exist.")
+    return img
+
+
+def get_own_image(tx: Tx, project_id: str, image_id: str) -> Entity:
+    img = get_image(tx, project_id, image_id)
+    if img.project_id != project_id:
+        raise ServiceError("IMG.0047")
+    return img
+
+
+def is_whole_image(img: Entity) -> bool:
+    return img.doc.get("__whole_image") == "true"
+
+
+def source(img: Entity) -> dict[str, Any]:
+    return img.doc.get("_source", {})
+
+
+def image_view(img: Entity) -> dict[str, Any]:
+    """The wire image object (internal keys dropped)."""
+    return {k: v for k, v in img.doc.items() if not k.startswith("_") or k.startswith("__")}
+
+
+# -- making an image ---------------------------------------------------------------------------
+
+def tags_of(data: dict[str, Any]) -> list[str]:
+    """`tags` ("key.value") or `image_tags` ([{key, value}]) -> the image's tag strings."""
+    if data.get("tags") and data.get("image_tags"):
+        raise ServiceError("IMG.0115", "tags and image_tags cannot be used together.")
+    out = list(data.get("tags") or [])
+    out += [f"{t['key']}.{t.get('value', '')}" for t in data.get("image_tags") or []]
+    for tag in out:
+        key, _, value = tag.partition(".")
+        if not key or len(key) > 36 or len(value) > 43 or not all(c.isalnum() or c in "_-" for c in key + value):
+            raise ServiceError("IMG.0115", f"Invalid tag {tag}.")
+    if len(out) > 10:
+        raise ServiceError("IMG.0116")
+    return out
+
+
+def new_image(tx: Tx, ctx: Ctx, name: str, src: dict[str, Any], *, status: str = "saving",
+              project_id: str | None = None, attrs: dict[str, Any] | None = None,
+              ref: str | None = None) -> Entity:
+    """Insert an image with every wire attribute at its default, overridden by attrs."""
+    image_id = new_uuid()
+    owner = project_id or ctx.project_id
+    doc: dict[str, Any] = {
+        "schema": "/v2/schemas/image", "id": image_id, "name": name, "status": status,
+        "visibility": "private", "protected": False, "owner": owner, "__imagetype": "private",
+        "__whole_image": "false", "__backup_id": "", "__data_origin": "", "__root_origin": "",
+        "__originalimagename": "", "__image_source_type": "uds", "__image_size": "0", "__isregistered": "true",
+        **rules.os_attrs(DEFAULT_OS), "__description": "", "__lazyloading": "true",
+        "__system_support_market": False, "__productcode": "", "virtual_env_type": "FusionCompute",
+        "disk_format": "zvhd2", "container_format": "bare", "min_disk": 40, "min_ram": 0, "size": 0,
+        "virtual_size": None, "checksum": EMPTY_MD5, "tags": [], "self": f"/v2/images/{image_id}",
+        "file": f"/v2/images/{image_id}/file", "created_at": iso_seconds(ctx.now),
+        "updated_at": iso_seconds(ctx.now), "enterprise_project_id": "0", "hw_firmware_type": "bios",
+    }
+    doc.update({k: v for k, v in (attrs or {}).items() if v is not None})
+    doc["_source"] = {"whole": False, "replicated_from_backup_image": False, "backup_shared_to_us": False, **src}
+    return tx.entities.insert(Entity(KIND, image_id, owner, ctx.now, doc=doc, status=status, name=name, ref=ref))
+
+
+def common_attrs(data: dict[str, Any]) -> dict[str, Any]:
+    """Request fields every create call maps onto the image the same way."""
+    attrs: dict[str, Any] = {"__description": data.get("description") or "", "tags": tags_of(data),
+                             "enterprise_project_id": data.get("enterprise_project_id") or "0"}
+    if data.get("min_ram") is not None:
+        attrs["min_ram"] = data["min_ram"]
+    if data.get("max_ram") is not None:
+        attrs["max_ram"] = str(data["max_ram"])
+    if data.get("hw_firmware_type") or data.get("architecture") == "arm":
+        attrs["hw_firmware_type"] = "uefi" if data.get("architecture") == "arm" else data["hw_firmware_type"]
+    if data.get("architecture") == "arm":
+        attrs["__support_arm"] = "true"
+    return attrs
+
+
+def check_common(data: dict[str, Any]) -> None:
+    rules.check_name(data.get("name"))
+    rules.check_description(data.get("description"))
+    for field in ("architecture", "hw_firmware_type"):
+        rules.check_enum(field, data.get(field))
+    tags_of(data)
+
+
+def set_status(img: Entity, status: str, now: float) -> None:
+    img.status = img.doc["status"] = status
+    img.doc["updated_at"] = iso_seconds(now)
+    if status == "active":
+        img.doc["active_at"] = iso_seconds(now)
+
+
+def start_job(tx: Tx, ctx: Ctx, op: str, images: list[Entity], *, job_type: str | None = None,
+              payload: dict[str, Any] | None = None, entities: dict[str, Any] | None = None) -> Task:
+    """One job making `images` (the first is the job's entity); they turn active or killed with it."""
+    main = images[0] if images else None
+    ents = {"image_id": main.id, "image_name": main.name} if main is not None else {}
+    return jobs.start(tx, ctx, op, entity_kind=KIND if main else None, entity_id=main.id if main else None,
+                      payload={"images": [i.id for i in images], **(payload or {})},
+                      entities={**ents, **(entities or {})}, job_type=job_type)
+
+
+def images_done(tx: Tx, task: Task, now: float) -> None:
+    for image_id in task.payload.get("images", []):
+        img = tx.entities.get(KIND, image_id)
+        if img is not None and img.status in ("queued", "saving"):
+            set_status(img, "active", now)
+            img.doc["__image_size"] = str(int(img.doc.get("min_disk", 40)) * 1024 ** 3 // 8)
+            tx.entities.update(img)
+    _settle_sub_jobs(task, "SUCCESS", now)
+
+
+def images_failed(tx: Tx, task: Task, now: float) -> None:
+    """A failed creation leaves the image `killed` (deletable) and releases what it held."""
+    for image_id in task.payload.get("images", []):
+        img = tx.entities.get(KIND, image_id)
+        if img is not None and img.status in ("queued", "saving"):
+            set_status(img, "killed", now)
+            tx.entities.update(img)
+        tx.claims.release_owner(KIND, image_id)
+    _settle_sub_jobs(task, "FAIL", now)
+
+
+def _settle_sub_jobs(task: Task, status: str, now: float) -> None:
+    from emulator.domain.clock import iso_millis
+    for sub in task.entities.get("sub_jobs_result", []):
+        sub.update(status=status, end_time=iso_millis(now), error_code=task.error_code, fail_reason=task.fail_reason)
+
+
+def _noop_done(tx: Tx, task: Task, now: float) -> None:
+    """Export: the file lands in the bucket; nothing changes on the image."""
+
+
+for _op, _type in (("ims.create_image", "imsCreateImageByInstance"), ("ims.create_data_image", "imsImportDataImageJob"),
+                   ("ims.import_image_quick", "imsImportImageJob"), ("ims.register_image", "imsNativeImportImageJob"),
+                   ("ims.copy_image_in_region", "imsCopyImageInRegionJob")):
+    jobs.register(jobs.OpSpec(_op, _type, images_done, images_failed, fail_code="IMG.0014"))
+jobs.register(jobs.OpSpec("ims.export_image", "imsNativeExportImageJob", _noop_done, None, fail_code="IMG.0014"))
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+def refresh(tx: Tx, img: Entity, now: float, *, poll: bool) -> Entity:
+    """Settle (or count a poll of) the task making this image; returns the current image."""
+    task = tx.tasks.pending_for_entity(img.id)
+    if task is None:
+        return img
+    if task.due_at is not None and task.due_at <= now:
+        jobs.settle(tx, task, now)
+    elif poll:
+        jobs.poll(tx, task, now)
+    return tx.entities.get(KIND, img.id) or img
+
+
+def pending_task(tx: Tx, img: Entity) -> Task | None:
+    return tx.tasks.pending_for_entity(img.id)
+
+
+def shared_with(tx: Tx, project_id: str, member_status: str | None = None) -> list[str]:
+    """Ids of images shared with this project (members engineer's entities)."""
+    filters: list[tuple[str, str, Any]] = [("id", "like", f"%:{project_id}")]
+    if member_status:
+        filters.append(("status", "=", member_status))
+    return [m.ref for m in tx.entities.list(MEMBER_KIND, None, filters) if m.ref]
+
+
+# -- update (PATCH /v2/cloudimages/{id}, PATCH /v2/images/{id}) -------------------------------
+
+UPDATABLE = {"name", "__description", "__support_xen", "__support_largememory", "__support_diskintensive",
+             "__support_highperformance", "__support_xen_gpu_type", "__support_kvm_gpu_type", "__support_xen_hana",
+             "__is_config_init", "enterprise_project_id", "min_ram", "max_ram", "hw_vif_multiqueue_enabled",
+             "hw_firmware_type", "__support_kvm_infiniband", "__support_fc_inject", "__support_amd",
+             "__support_kvm_hi1822_hisriov", "__support_kvm_hi1822_hivirtionet", "__system_support_market",
+             "__imagetype", "description"}
+MARKET_ATTRS = {"__imagetype": "market", "__system_support_market": "true"}
+
+
+def normalise_patch(ops: Any) -> list[dict[str, Any]]:
+    """v2.1 json-patch [{op, path, value}] or v2.0 [{"replace": "/attr", "value"}] -> [{op, attr, value}]."""
+    if not isinstance(ops, list) or not ops:
+        raise ServiceError("IMG.0001", "The request body must be a non-empty JSON array of patch operations.")
+    out = []
+    for item in ops:
+        if not isinstance(item, dict):
+            raise ServiceError("IMG.0001", "Each patch operation must be an object.")
+        op = item.get("op")
+        path = item.get("path")
+        if op is None:  # v2.0 form
+            found = [k for k in ("add", "replace", "remove") if k in item]
+            if len(found) != 1:
+                raise ServiceError("IMG.0001", "Patch operation must be add, replace or remove.")
+            op, path = found[0], item[found[0]]
+        if op not in ("add", "replace", "remove"):
+            raise ServiceError("IMG.0001", f"Unsupported patch operation {op}.")
+        if not isinstance(path, str) or not path.startswith("/") or len(path) < 2:
+            raise ServiceError("IMG.0001", "Patch path must look like /<attribute>.")
+        if op != "remove" and "value" not in item:
+            raise ServiceError("IMG.0001", f"Patch operation {op} needs a value.")
+        out.append({"op": op, "attr": path[1:], "value": item.get("value")})
+    return out
+
+
+def update_image(tx: Tx, ctx: Ctx, image_id: str, ops: list[dict[str, Any]]) -> Entity:
+    img = get_own_image(tx, ctx.project_id, image_id)
+    if img.status != "active":
+        raise ServiceError("IMG.0046", "Only active images can be updated.")
+    if img.doc.get("virtual_env_type") == "DataImage":
+        raise ServiceError("IMG.0168")
+    doc = dict(img.doc)
+    for change in ops:  # validated on a copy: nothing is stored unless every op applies
+        _apply(img, doc, change)
+    img.doc = doc
+    img.name = doc["name"]
+    img.doc["updated_at"] = iso_seconds(ctx.now)
+    return tx.entities.update(img)
+
+
+def _apply(img: Entity, doc: dict[str, Any], change: dict[str, Any]) -> None:
+    attr, op, value = change["attr"], change["op"], change["value"]
+    attr = "__description" if attr == "description" else attr
+    custom = attr.islower() and not attr.startswith("_") and attr not in doc
+    if attr not in UPDATABLE and not custom:
+        raise ServiceError("IMG.0001", f"Attribute {attr} cannot be updated.")
+    if is_whole_image(img) and MARKET_ATTRS.get(attr) == str(value).lower():
+        raise rules.refuse_whole("market")
+    if op == "remove":
+        if attr not in doc or attr in ("name", "min_ram"):
+            raise ServiceError("IMG.0035", f"Attribute {attr} cannot be removed.")
+        del doc[attr]
+        return
+    if op == "replace" and attr not in doc:
+        raise ServiceError("IMG.0035", f"Attribute {attr} does not exist; use op add.")
+    doc[attr] = _coerce(attr, value)
+
+
+def _coerce(attr: str, value: Any) -> Any:
+    if attr == "name":
+        rules.check_name(value)
+        return value
+    if attr == "__description":
+        rules.check_description(value)
+        return value
+    if attr == "min_ram":
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ServiceError("IMG.0055", "min_ram must be an integer.") from None
+        if number < 0:
+            raise ServiceError("IMG.0055")
+        return number
+    if attr == "__system_support_market":
+        if str(value).lower() not in ("true", "false"):
+            raise ServiceError("IMG.0001", "__system_support_market must be true or false.")
+        return str(value).lower() == "true"
+    if attr == "__imagetype":
+        if value not in ("private", "market"):
+            raise ServiceError("IMG.0024")
+        return value
+    if attr == "hw_firmware_type":
+        rules.check_enum("hw_firmware_type", value)
+    if not isinstance(value, (str, int, float, bool)):
+        raise ServiceError("IMG.0001", f"Invalid value for {attr}.")
+    return str(value) if not isinstance(value, bool) else ("true" if value else "false")
+
+
+# -- delete ----------------------------------------------------------------------------------
+
+def delete_image(tx: Tx, ctx: Ctx, image_id: str, delete_backup: bool) -> None:
+    img = get_image(tx, ctx.project_id, image_id)
+    if img.project_id != ctx.project_id:
+        raise ServiceError("IMG.0092")
+    if img.doc.get("visibility") == "public":
+        raise ServiceError("IMG.0094")
+    if img.doc.get("protected"):
+        raise ServiceError("IMG.0028")
+    task = pending_task(tx, img)
+    if task is not None and task.op != "ims.export_image":
+        raise ServiceError("IMG.0090")
+    if is_whole_image(img):
+        from emulator.domain import whole_images
+        whole_images.detach_backup(tx, ctx, img, delete_backup)
+    tx.claims.release_owner(KIND, img.id)
+    for member in tx.entities.list(MEMBER_KIND, None, [("ref", "=", img.id)]):
+        tx.entities.delete(MEMBER_KIND, member.id)
+    tx.entities.delete(KIND, img.id)

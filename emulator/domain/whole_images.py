@@ -1,0 +1,220 @@
+"""Full-ECS images: made from an ECS (via a new CBR backup) or from a CSBS/CBR backup.
+
+One backup -> at most one full-ECS image: the image claims "whole-image-backup:<backup id>" in the
+create transaction (tx.claims, atomic) and releases it when the image is deleted or its job fails.
+While an image is made from an ECS it holds servers.imaging_claim(server) (ECS start is refused).
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from emulator.domain import backups, cbr_backups, jobs, servers
+from emulator.domain import image_rules as rules
+from emulator.domain.context import Ctx
+from emulator.domain.errors import ServiceError
+from emulator.domain.images import (
+    KIND,
+    check_common,
+    common_attrs,
+    images_done,
+    images_failed,
+    new_image,
+    source,
+    start_job,
+)
+from emulator.domain.records import Entity, Task
+
+if TYPE_CHECKING:
+    from emulator.store import Tx
+
+BACKUP_MODULES: dict[str, ModuleType] = {"CSBS": backups, "CBR": cbr_backups}
+BACKUP_CLAIM = "whole-image-backup:{}"
+OP = "ims.create_whole_image"
+
+
+def backup_claim(backup_id: str) -> str:
+    return BACKUP_CLAIM.format(backup_id)
+
+
+def create_whole_image(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
+    check_common(data)
+    if data.get("instance_id") and data.get("backup_id"):
+        raise ServiceError("IMG.0001", "instance_id and backup_id cannot be used together.")
+    if data.get("instance_id"):
+        return _from_server(tx, ctx, data)
+    if data.get("backup_id"):
+        return _from_backup(tx, ctx, data)
+    raise ServiceError("IMG.0019", "One of instance_id or backup_id is required.")
+
+
+# -- from a backup -------------------------------------------------------------------------------
+
+def find_backup(tx: Tx, ctx: Ctx, backup_id: str, whole_image_type: str) -> Entity:
+    """The backup, checked against every rule that does not need a write."""
+    rules.check_enum("whole_image_type", whole_image_type)
+    rules.check_resource_id(backup_id, "backup_id")
+    src = rules.BACKUP_SOURCES[whole_image_type]
+    mod = BACKUP_MODULES[whole_image_type]
+    item = mod.get_item(tx, ctx.project_id, backup_id)
+    if item is None:
+        other = next(t for t in BACKUP_MODULES if t != whole_image_type)
+        if BACKUP_MODULES[other].get_item(tx, ctx.project_id, backup_id) is not None:
+            raise ServiceError(rules.BACKUP_MISMATCH, f"Backup {backup_id} is not a {whole_image_type} backup.")
+        raise ServiceError(src.not_found, f"Backup {backup_id} does not exist.")
+    if item.status != "available":
+        raise ServiceError(src.unavailable, f"Backup {backup_id} is {item.status}; it must be available.")
+    if not mod.contains_system_disk(item):
+        raise ServiceError(rules.NOT_SYSTEM_DISK_BACKUP)
+    if mod.has_shared_disk(item):
+        raise ServiceError(*rules.SHARED_DISK_BACKUP)
+    return item
+
+
+def _from_backup(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
+    kind = data.get("whole_image_type") or "CSBS"
+    item = find_backup(tx, ctx, data["backup_id"], kind)
+    server_id = item.doc.get("resource_id") or item.doc.get("server_id") or ""
+    attrs = {**common_attrs(data), **_os_of(tx, item, server_id), "min_disk": _system_size(kind, item)}
+    src = {"type": kind.lower(), "backup_kind": kind, "backup_id": item.id, "server_id": server_id,
+           "backup_shared_to_us": bool(item.doc.get("shared_to_us"))}
+    img = _new_whole_image(tx, ctx, data["name"], src, item, attrs)
+    if not tx.claims.claim(backup_claim(item.id), KIND, img.id, ctx.project_id):
+        raise ServiceError(rules.BACKUP_SOURCES[kind].already_used)  # rolls the image back
+    BACKUP_MODULES[kind].link_image(tx, item, img.id, ctx.now)
+    return start_job(tx, ctx, OP, [img], job_type="imsCreateWholeImageByBackupJob",
+                     payload={"backup_kind": kind, "backup_id": item.id})
+
+
+def _new_whole_image(tx: Tx, ctx: Ctx, name: str, src: dict[str, Any], item: Entity,
+                     attrs: dict[str, Any]) -> Entity:
+    attrs = {**attrs, "__whole_image": "true", "__backup_id": item.id,
+             "__data_origin": f"{src['backup_kind'].lower()}_backup,{item.id}"}
+    return new_image(tx, ctx, name, {**src, "whole": True}, attrs=attrs, ref=item.id)
+
+
+def _os_of(tx: Tx, item: Entity, server_id: str) -> dict[str, str]:
+    server = tx.entities.get(servers.SERVER, server_id) if server_id else None
+    version = item.doc.get("os_version") or (server.doc.get("os_version") if server else None)
+    return rules.os_attrs(version or "Other Linux(64 bit)")
+
+
+def _system_size(kind: str, item: Entity) -> int:
+    if kind == "CSBS":
+        disks = [v["source_volume_size"] for v in item.doc["extend_info"]["volume_backups"] if v.get("bootable")]
+    else:
+        disks = [v["size"] for v in item.doc["volumes"] if v.get("bootable")]
+    return max([40, *disks])
+
+
+# -- from an ECS (a CBR backup is made first) ------------------------------------------------------
+
+def _from_server(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
+    server_id = rules.check_resource_id(data["instance_id"], "instance_id")
+    server = tx.entities.get(servers.SERVER, server_id, ctx.project_id)
+    if server is None:
+        raise ServiceError("IMG.0005", f"The ECS {server_id} does not exist.")
+    if not data.get("vault_id"):
+        raise ServiceError("IMG.0184", "vault_id is required to create a full-ECS image from an ECS.")
+    rules.check_resource_id(data["vault_id"], "vault_id")
+    if server.status not in rules.SERVER_STATES_FOR_WHOLE_IMAGE:
+        raise ServiceError("IMG.0126")
+    if tx.claims.holder(servers.imaging_claim(server_id)) or tx.claims.holder(backups.BUSY_CLAIM.format(server_id)):
+        raise ServiceError("IMG.0136")
+    volumes = [v for v in servers.volumes_of(tx, server) if not v.doc.get("shareable")]
+    backup = cbr_backups.new_backup(
+        tx, ctx, ctx.project_id, server_id, status="protecting", vault_id=data["vault_id"],
+        volumes=[{"id": v.id, "size": v.doc["size"], "bootable": v.doc["bootable"], "shareable": False}
+                 for v in volumes])
+    src = {"type": "ecs", "backup_kind": "CBR", "backup_id": backup.id, "server_id": server_id}
+    attrs = {**common_attrs(data), **rules.os_attrs(server.doc.get("os_version") or "Other Linux(64 bit)"),
+             "min_disk": _system_size("CBR", backup), "__originalimagename": server.doc.get("image_id", "")}
+    img = _new_whole_image(tx, ctx, data["name"], src, backup, attrs)
+    tx.claims.claim(backup_claim(backup.id), KIND, img.id, ctx.project_id)
+    tx.claims.claim(servers.imaging_claim(server_id), KIND, img.id, ctx.project_id)
+    cbr_backups.link_image(tx, backup, img.id, ctx.now)
+    return start_job(tx, ctx, OP, [img], job_type="imsCreateWholeImageByInstanceJob",
+                     payload={"backup_kind": "CBR", "backup_id": backup.id, "made_backup": True,
+                              "server_id": server_id})
+
+
+# -- the job ---------------------------------------------------------------------------------------
+
+def _done(tx: Tx, task: Task, now: float) -> None:
+    images_done(tx, task, now)
+    if task.payload.get("made_backup"):
+        backup = tx.entities.get(cbr_backups.KIND, task.payload["backup_id"])
+        if backup is not None:
+            backup.status = "available"
+            tx.entities.update(backup)
+    if task.payload.get("server_id"):
+        tx.claims.release(servers.imaging_claim(task.payload["server_id"]))
+
+
+def _failed(tx: Tx, task: Task, now: float) -> None:
+    images_failed(tx, task, now)  # image killed, its claims (backup, imaging) released
+    mod = BACKUP_MODULES[task.payload["backup_kind"]]
+    item = tx.entities.get(mod.KIND, task.payload["backup_id"])
+    if item is None:
+        return
+    if task.payload.get("made_backup"):
+        tx.entities.delete(mod.KIND, item.id)
+    else:
+        for image_id in task.payload.get("images", []):
+            mod.unlink_image(tx, item, image_id, now)
+
+
+jobs.register(jobs.OpSpec(OP, "imsCreateWholeImageByBackupJob", _done, _failed, fail_code="IMG.0014"))
+
+
+# -- deleting the image, replicating it ---------------------------------------------------------------
+
+def _backup_of(tx: Tx, img: Entity) -> tuple[ModuleType, Entity] | None:
+    src = source(img)
+    mod = BACKUP_MODULES.get(src.get("backup_kind", ""))
+    if mod is None or not src.get("backup_id"):
+        return None
+    item = mod.get_item(tx, img.project_id, src["backup_id"])
+    return (mod, item) if item is not None else None
+
+
+def detach_backup(tx: Tx, ctx: Ctx, img: Entity, delete_backup: bool) -> None:
+    """The image is going: unlink it from its backup, and delete the backup if asked."""
+    found = _backup_of(tx, img)
+    if found is None:
+        return
+    mod, item = found
+    mod.unlink_image(tx, item, img.id, ctx.now)
+    if delete_backup:
+        try:
+            mod.start_delete(tx, ctx, item)
+        except ServiceError as exc:
+            raise ServiceError("IMG.0176", f"Deleting the backup {item.id} failed: {exc.message}") from exc
+
+
+def replicate_backup(tx: Tx, ctx: Ctx, img: Entity, copy: Entity, dest_project: str, vault_id: str) -> None:
+    """A cross-region copy of a full-ECS image comes with a replica CBR backup in the destination."""
+    found = _backup_of(tx, img)
+    vols = None
+    if found is not None:
+        mod, item = found
+        vols = (item.doc["volumes"] if mod is cbr_backups else
+                [{"id": v["source_volume_id"], "size": v["source_volume_size"], "bootable": v["bootable"],
+                  "shareable": False} for v in item.doc["extend_info"]["volume_backups"]])
+    replica = cbr_backups.new_backup(tx, ctx, dest_project, source(img).get("server_id") or "",
+                                     status="available", vault_id=vault_id, volumes=vols,
+                                     os={"os_version": img.doc.get("__os_version", "")})
+    copy.ref = replica.id
+    copy.doc["__backup_id"] = replica.id
+    copy.doc["_source"].update(backup_kind="CBR", backup_id=replica.id)
+    tx.entities.update(copy)
+    tx.claims.claim(backup_claim(replica.id), KIND, copy.id, dest_project)
+    cbr_backups.link_image(tx, replica, copy.id, ctx.now)
+
+
+def drop_replica_backup(tx: Tx, image_id: str, now: float) -> None:
+    img = tx.entities.get(KIND, image_id)
+    if img is None or not source(img).get("backup_id"):
+        return
+    tx.entities.delete(cbr_backups.KIND, source(img)["backup_id"])
