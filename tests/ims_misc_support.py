@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import json
+import itertools
 import uuid
 from typing import Any
 
+from contract_tests.compare import compare_response
+from contract_tests.fixtures import load_fixture
+from contract_tests.sdk_models import walk_response
 from emulator.domain.records import Entity
 from tests.support import InProcessServer
 
 IMAGE_KIND = "image"
+_CLOCK = itertools.count(1_700_000_000)  # creation order = insertion order
 
 
 def make_image(server: InProcessServer, project_id: str, *, name: str = "img", status: str = "active",
@@ -23,7 +27,7 @@ def make_image(server: InProcessServer, project_id: str, *, name: str = "img", s
         "__whole_image": "true" if whole else "false", "tags": list(tags or []),
         "_source": {"type": source, "whole": whole, "backup_shared_to_us": backup_shared_to_us}, **doc,
     }
-    entity = Entity(kind=IMAGE_KIND, id=image_id, project_id=project_id, created_at=1.7e9, doc=body,
+    entity = Entity(kind=IMAGE_KIND, id=image_id, project_id=project_id, created_at=float(next(_CLOCK)), doc=body,
                     status=status, name=name)
     with server.app.config["DB"].write() as tx:
         tx.entities.insert(entity)
@@ -37,25 +41,15 @@ def image_doc(server: InProcessServer, image_id: str) -> dict[str, Any]:
     return entity.doc
 
 
-def no_unknown_fields(model: Any, body: Any) -> None:
-    """Every key of a response body maps to an attribute of the SDK model (recursively for nested models)."""
-    if isinstance(body, list):
-        for item in body:
-            no_unknown_fields(model, item)
-        return
-    if not isinstance(body, dict) or not hasattr(model, "attribute_map"):
-        return
-    wire = {v: k for k, v in model.attribute_map.items()}
-    unknown = set(body) - set(wire)
-    assert not unknown, f"{type(model).__name__}: unknown fields {unknown}"
-    import huaweicloudsdkims.v2.model as models
-    for key, value in body.items():
-        typ = model.openapi_types[wire[key]]
-        inner = typ[5:-1] if typ.startswith("list[") else typ
-        cls = getattr(models, inner, None)
-        if cls is not None:
-            no_unknown_fields(cls(), value)
+def sdk_problems(class_name: str, body: Any) -> list[str]:
+    """Fields the SDK response model lacks, or values of the wrong JSON type (contract_tests walker)."""
+    return [str(p) for p in walk_response("ims", class_name, body)]
 
 
-def dumps(body: Any) -> str:
-    return json.dumps(body, sort_keys=True)
+def recording_problems(fixture: str, status: int, body: Any) -> list[str]:
+    """Shape differences between an emulator answer and a recorded real one (fixtures/recorded/ims/)."""
+    return [str(p) for p in compare_response(fixture, load_fixture(f"ims/{fixture}"), status, body)]
+
+
+def recorded_request(fixture: str) -> Any:
+    return load_fixture(f"ims/{fixture}")["request"]
