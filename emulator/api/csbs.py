@@ -273,9 +273,10 @@ def show_item(project_id: str, item_id: str) -> Response:
         if backups.get_item(tx, c.project_id, item_id) is not None:
             jobs.poll_entity(tx, item_id, c.now)
         item = backups.get_item(tx, c.project_id, item_id)
-        if item is None:
-            raise ServiceError("CSBS.3001", id=item_id)
-        return jsonify({"checkpoint_item": item_view(item, backups.pending_task(tx, item), c.now)})
+        view = None if item is None else item_view(item, backups.pending_task(tx, item), c.now)
+    if view is None:  # raised after the commit: the poll may just have finished a deletion
+        raise ServiceError("CSBS.3001", id=item_id)
+    return jsonify({"checkpoint_item": view})
 
 
 # -- policies -----------------------------------------------------------------------------------------

@@ -109,7 +109,8 @@ def protect_refusal(tx: Tx, project_id: str, server_id: str, resource_type: str 
     if server is None:
         return ServiceError("CSBS.6000")
     if server.status not in PROTECTABLE_SERVER_STATUS:
-        return ServiceError("CSBS.6006", id=server_id, status=server.status)
+        # message built here: the template's {status} name clashes with ServiceError's HTTP status argument
+        return ServiceError("CSBS.6006", f"Server ({server_id}) status ({server.status}) is not allowed to protect.")
     volumes = servers.volumes_of(tx, server)
     if not volumes:
         return ServiceError("CSBS.6007")
