@@ -1,0 +1,178 @@
+"""Several processes, one sqlite file: policies, clock, faults and snapshots are shared state.
+
+`serve --workers 2` (gunicorn) spreads fresh connections over two worker processes; two plain
+single-process servers on the same file make the alternation deterministic (A, B, A, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.control_support import Ecs, add_fault, fault, raw_job, seeded_server
+from tests.support import Control, SubprocessServer, new_project, wait_for
+
+QUIET = ("--world", "none", "--quiet")
+
+
+@pytest.fixture(scope="module")
+def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SubprocessServer]:
+    db = tmp_path_factory.mktemp("mw") / "state.db"
+    server = SubprocessServer("--workers", "2", "--db", str(db), *QUIET)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    db = tmp_path_factory.mktemp("pair") / "state.db"
+    a = SubprocessServer("--db", str(db), *QUIET)
+    b = SubprocessServer("--db", str(db), *QUIET)
+    yield a.url, b.url
+    a.stop()
+    b.stop()
+
+
+@pytest.fixture(autouse=True)
+def instant_after(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    for name in ("workers", "pair"):
+        if name in request.fixturenames:
+            server = request.getfixturevalue(name)
+            Control(server.url if name == "workers" else server[0]).put("/transitions", {"default": "instant"})
+
+
+def _show_server(url: str, project: str, server: str) -> int:
+    """A fresh connection each time, so gunicorn hands requests to either worker."""
+    return requests.get(f"{url}/v1/{project}/cloudservers/{server}", timeout=30,
+                        headers={"X-Auth-Token": "t"}).status_code
+
+
+def test_two_worker_processes_serve(workers):
+    children = Path(f"/proc/{workers.proc.pid}/task/{workers.proc.pid}/children")
+    if not children.exists():
+        pytest.skip("needs /proc")
+    # the address is announced before gunicorn forks its workers: wait for the processes to exist
+    wait_for(lambda: len(children.read_text().split()) == 2)
+
+
+def test_polls_3_counts_reads_in_every_worker(workers):
+    control, project = Control(workers.url), new_project()
+    control.put("/transitions", {"ecs.stop": "polls:3"})
+    server = seeded_server(control, project)
+    job = Ecs(workers.url, project).stop(server)
+    statuses = [raw_job(workers.url, project, job)["status"] for _ in range(3)]
+    assert statuses == ["RUNNING", "RUNNING", "SUCCESS"]
+    assert Ecs(workers.url, project).server_status(server) == "SHUTOFF"
+
+
+def test_parallel_polls_are_counted_exactly_once_each(workers):
+    control, project = Control(workers.url), new_project()
+    control.put("/transitions", {"ecs.stop": "polls:10"})
+    job = Ecs(workers.url, project).stop(seeded_server(control, project))
+    with ThreadPoolExecutor(9) as pool:
+        seen = list(pool.map(lambda _: raw_job(workers.url, project, job)["status"], range(9)))
+    assert seen == ["RUNNING"] * 9
+    assert raw_job(workers.url, project, job)["status"] == "SUCCESS"
+
+
+def test_polls_alternating_between_two_processes(pair):
+    a, b = pair
+    control, project = Control(a), new_project()
+    control.put("/transitions", {"ecs.stop": "polls:3"})
+    server = seeded_server(control, project)
+    job = Ecs(a, project).stop(server)
+    assert [raw_job(url, project, job)["status"] for url in (b, a, b)] == ["RUNNING", "RUNNING", "SUCCESS"]
+    assert Ecs(a, project).server_status(server) == "SHUTOFF"
+
+
+def test_clock_advance_in_one_process_settles_work_seen_by_the_other(pair):
+    a, b = pair
+    control, project = Control(a), new_project()
+    control.put("/transitions", {"ecs.stop": "seconds:120"})
+    job = Ecs(b, project).stop(seeded_server(control, project))
+    assert raw_job(a, project, job)["status"] == "RUNNING"
+    Control(b).post("/clock/advance", {"seconds": 121})
+    assert Control(a).get("/clock").json()["offset_seconds"] == Control(b).get("/clock").json()["offset_seconds"]
+    assert raw_job(a, project, job)["status"] == "SUCCESS"
+
+
+def test_manual_work_settled_through_the_other_process(pair):
+    a, b = pair
+    control, project = Control(a), new_project()
+    control.put("/transitions", {"default": "manual"})
+    job = Ecs(a, project).stop(seeded_server(control, project))
+    assert Control(b).post("/settle", {"id": job}).json()["settled"][0]["status"] == "SUCCESS"
+    assert raw_job(a, project, job)["status"] == "SUCCESS"
+
+
+def test_fault_times_are_counted_across_workers(workers):
+    control, project = Control(workers.url), new_project()
+    server = seeded_server(control, project)
+    rule = add_fault(control, operations=["ecs.show_server"], action="http_error", project_id=project,
+                     error_code="Ecs.0114", times=2)
+    codes = [_show_server(workers.url, project, server) for _ in range(6)]
+    assert sorted(codes) == [200] * 4 + [404] * 2
+    assert fault(control, rule["id"])["fired"] == 2
+
+
+def test_fail_job_fires_once_across_two_processes(pair):
+    a, b = pair
+    control, project = Control(a), new_project()
+    server = seeded_server(control, project)
+    add_fault(control, operations=["ecs.stop", "ecs.start"], action="fail_job", project_id=project, times=1)
+    first = Ecs(a, project).stop(server)
+    second = Ecs(b, project).stop(server)
+    assert [raw_job(b, project, first)["status"], raw_job(a, project, second)["status"]] == ["FAIL", "SUCCESS"]
+
+
+def test_project_scoped_fault_spares_other_projects_in_every_worker(workers):
+    control, mine, theirs = Control(workers.url), new_project(), new_project()
+    add_fault(control, operations=["*"], action="http_error", project_id=mine, error_code="Ecs.0114")
+    server = seeded_server(control, theirs)
+    assert {_show_server(workers.url, theirs, server) for _ in range(6)} == {200}
+    assert {_show_server(workers.url, mine, server) for _ in range(4)} == {404}
+    control.delete(f"/faults?project_id={mine}")
+
+
+def test_drop_connection_under_gunicorn(workers):
+    control, project = Control(workers.url), new_project()
+    server = seeded_server(control, project)
+    add_fault(control, operations=["ecs.show_server"], action="drop_connection", project_id=project, times=1)
+    with pytest.raises(requests.ConnectionError):
+        _show_server(workers.url, project, server)
+    assert _show_server(workers.url, project, server) == 200
+
+
+def test_transitions_set_in_one_process_apply_in_the_other(pair):
+    a, b = pair
+    Control(a).put("/transitions", {"ecs.stop": "polls:2"})
+    assert Control(b).get("/transitions").json()["transitions"]["ecs.stop"] == "polls:2"
+    project = new_project()
+    job = Ecs(b, project).stop(seeded_server(Control(b), project))
+    assert raw_job(b, project, job)["status"] == "RUNNING"
+
+
+def test_snapshot_saved_in_one_process_restored_in_the_other(pair):
+    a, b = pair
+    project = new_project()
+    server = seeded_server(Control(a), project)
+    assert Control(a).post("/snapshots", {"name": f"mw-{project}"}).status_code == 201
+    Ecs(a, project).stop(server)
+    assert Control(b).post(f"/snapshots/mw-{project}/restore", {"project_id": project}).status_code == 200
+    assert Ecs(a, project).server_status(server) == "ACTIVE"
+    assert [s["name"] for s in Control(a).get("/snapshots").json()["snapshots"]] == [f"mw-{project}"]
+
+
+def test_snapshot_restore_under_gunicorn(workers):
+    control, project = Control(workers.url), new_project()
+    server = seeded_server(control, project)
+    control.post("/snapshots", {"name": "before-stop"})
+    Ecs(workers.url, project).stop(server)
+    assert control.post("/snapshots/before-stop/restore", {"project_id": project}).status_code == 200
+    statuses = {Ecs(workers.url, project).server_status(server) for _ in range(4)}
+    assert statuses == {"ACTIVE"}
