@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
-from huaweicloudsdkims.v2 import (CreateWholeImageRequest, CreateWholeImageRequestBody, ListImagesRequest,
-                                  ShowJobRequest)
+from huaweicloudsdkims.v2 import CreateWholeImageRequest, CreateWholeImageRequestBody, ListImagesRequest, ShowJobRequest
 
 from tests.support import Control, server_spec
 
@@ -29,10 +28,10 @@ def seed_csbs(control: Control, project: str, server_id: str, **kw: Any) -> str:
     return resp.json()["backups"][0]["id"]
 
 
-def refusal(call: Any, *args: Any) -> ClientRequestException:
+def refusal(call: Any, *args: Any, **kw: Any) -> ClientRequestException:
     """Run an SDK call that must be refused; return the exception (status, error_code)."""
     try:
-        call(*args)
+        call(*args, **kw)
     except ClientRequestException as exc:
         return exc
     raise AssertionError("the call was not refused")
