@@ -176,3 +176,55 @@ def test_snapshot_restore_under_gunicorn(workers):
     assert control.post("/snapshots/before-stop/restore", {"project_id": project}).status_code == 200
     statuses = {Ecs(workers.url, project).server_status(server) for _ in range(4)}
     assert statuses == {"ACTIVE"}
+
+
+def test_start_up_transitions_reach_every_worker(tmp_path):
+    server = SubprocessServer("--workers", "2", "--db", str(tmp_path / "s.db"), *QUIET,
+                              "--transitions", "default=manual,ecs.stop=polls:2")
+    try:
+        control, project = Control(server.url), new_project()
+        assert control.get("/transitions").json()["transitions"] == {"default": "manual", "ecs.stop": "polls:2"}
+        ecs = Ecs(server.url, project)
+        stop = ecs.stop(seeded_server(control, project))
+        start = ecs.start(seeded_server(control, project, status="SHUTOFF"))
+        assert [raw_job(server.url, project, stop)["status"] for _ in range(2)] == ["RUNNING", "SUCCESS"]
+        assert {raw_job(server.url, project, start)["status"] for _ in range(4)} == {"RUNNING"}
+    finally:
+        server.stop()
+
+
+def test_transitions_from_the_environment(tmp_path):
+    server = SubprocessServer("--db", str(tmp_path / "e.db"), *QUIET,
+                              env={"IMS_EMULATOR_TRANSITIONS": "ecs.*=polls:2"})
+    try:
+        assert Control(server.url).get("/transitions").json()["transitions"]["ecs.*"] == "polls:2"
+    finally:
+        server.stop()
+
+
+def test_csbs_backup_progress_alternating_between_two_processes(pair):
+    from tests.csbs_support import Csbs
+    a, b = pair
+    project = new_project()
+    Control(a).put("/transitions", {"csbs.protect": "polls:3"})
+    server = seeded_server(Control(a), project)
+    item = Csbs(a, project).backup(server, backup_name="shared")
+    seen = [Csbs(url, project).item(item["id"]).json()["checkpoint_item"] for url in (b, a, b)]
+    assert [(i["status"], i["extend_info"]["progress"]) for i in seen] == \
+        [("protecting", 33), ("protecting", 66), ("available", 100)]
+
+
+def test_ims_fail_job_rule_fires_in_any_worker(workers):
+    from huaweicloudsdkims.v2 import ShowJobProgressRequest
+
+    from tests.ims_support import seed_csbs, whole_image
+    from tests.support import ims_client
+    control, project = Control(workers.url), new_project()
+    backup = seed_csbs(control, project, seeded_server(control, project, status="SHUTOFF"))
+    add_fault(control, operations=["ims.*"], action="fail_job", project_id=project, error_code="IMG.0014", times=1)
+    ims = ims_client(workers.url, project)
+    results = []
+    for name in ("first", "second"):
+        job = whole_image(ims, name, backup_id=backup, whole_image_type="CSBS")
+        results.append(ims.show_job_progress(ShowJobProgressRequest(job_id=job)).status)
+    assert results == ["FAIL", "SUCCESS"]
