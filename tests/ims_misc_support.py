@@ -53,3 +53,30 @@ def recording_problems(fixture: str, status: int, body: Any) -> list[str]:
 
 def recorded_request(fixture: str) -> Any:
     return load_fixture(f"ims/{fixture}")["request"]
+
+
+# -- images made through the real APIs (sources matter for the sharing rules) ------------------------
+
+def ecs_image(client: Any, control: Any, project: str, name: str = "sys") -> str:
+    """An ordinary system image from a seeded ECS (CreateImage, job settled instantly)."""
+    from huaweicloudsdkims.v2 import CreateImageRequest, CreateImageRequestBody
+
+    from tests.ims_support import seed_server, wait_job
+    server = seed_server(control, project, status="SHUTOFF")
+    job = client.create_image(CreateImageRequest(body=CreateImageRequestBody(name=name, instance_id=server["id"])))
+    return wait_job(client, job.job_id).entities.image_id
+
+
+def whole_image_from(client: Any, control: Any, project: str, source: str, **seed: Any) -> str:
+    """A full-ECS image from a seeded CBR / CSBS backup, or straight from an ECS ("ecs")."""
+    from tests.ims_support import seed_cbr, seed_csbs, seed_server, wait_job, whole_image
+    server = seed_server(control, project, status="SHUTOFF")
+    if source == "cbr":
+        body = {"backup_id": seed_cbr(control, project, server["id"], **seed), "whole_image_type": "CBR"}
+    elif source == "csbs":
+        body = {"backup_id": seed_csbs(control, project, server["id"], **seed), "whole_image_type": "CSBS"}
+    else:
+        body = {"instance_id": server["id"], "vault_id": str(uuid.uuid4())}
+    job = wait_job(client, whole_image(client, f"whole-{source}", **body))
+    assert job.status == "SUCCESS", job
+    return job.entities.image_id
