@@ -1,7 +1,8 @@
 """The comparator: an emulator response against a recorded real one, by shape.
 
 Rules (documented in fixtures/README.md):
-- keys: every key the recording has must be present; a key the emulator adds is a failure unless allow-listed.
+- keys: every key the recording has must be present; a key the emulator adds is a failure unless another
+  recording of the same resource has it (contract_tests/objects.py: the union of recordings) or it is allow-listed.
 - types: JSON types must match. A recorded null carries no type information and matches anything; an emulator
   null where the recording has a value is a failure. A recorded integer requires an integer (Go clients decode
   ints); a recorded fraction accepts any number.
@@ -19,6 +20,7 @@ from typing import Any
 
 from contract_tests.enums import enum_for
 from contract_tests.formats import classify, glob
+from contract_tests.objects import known_elsewhere
 
 MISSING = "missing"   # a recorded key the emulator lacks
 EXTRA = "extra"       # a key the emulator adds
@@ -49,7 +51,7 @@ class Allowance:
     reason: str
 
     def covers(self, fixture: str, problem: Problem) -> bool:
-        return (self.check == problem.check and glob(self.fixture, fixture) and glob(self.path, problem.path))
+        return glob(self.check, problem.check) and glob(self.fixture, fixture) and glob(self.path, problem.path)
 
 
 def json_type(value: Any) -> str:
@@ -107,7 +109,8 @@ class Comparator:
             self.add(ENUM, path, f"{actual!r} not in documented set {sorted(map(str, allowed))}")
 
     def _dict(self, samples: list[dict[str, Any]], actual: dict[str, Any], path: str) -> None:
-        if samples and all(_is_id_map(s) for s in samples if s):
+        filled = [s for s in samples if s]
+        if filled and all(_is_id_map(s) for s in filled):
             self._id_map(samples, actual, path)
             return
         known = {k for s in samples for k in s}
@@ -115,7 +118,8 @@ class Comparator:
         for key in sorted(required - set(actual)):
             self.add(MISSING, f"{path}.{key}", "recorded key absent from the emulator's response")
         for key in sorted(set(actual) - known):
-            self.add(EXTRA, f"{path}.{key}", "key not in the recording")
+            if not known_elsewhere(self.fixture, f"{path}.{key}"):
+                self.add(EXTRA, f"{path}.{key}", "key in no recording of this resource")
         for key in sorted(set(actual) & known):
             self.compare([s[key] for s in samples if key in s], actual[key], f"{path}.{key}")
 

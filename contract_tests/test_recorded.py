@@ -1,0 +1,45 @@
+"""Every recorded real response against the emulator's answer in the same situation."""
+
+from __future__ import annotations
+
+import pytest
+
+from contract_tests.checks import evaluate
+from contract_tests.compare import CHECKS
+from contract_tests.env import Env
+from contract_tests.fixtures import fixture_names, load_allowlist, load_fixture
+from contract_tests.scenarios import SCENARIOS
+from contract_tests.sdk_models import SDK
+from tests.support import Control, InProcessServer
+
+
+def _params() -> list[object]:
+    out = []
+    for name in fixture_names():
+        scenario = SCENARIOS.get(name)
+        marks = [pytest.mark.xfail(strict=True, reason=scenario.pending)] if scenario and scenario.pending else []
+        out.append(pytest.param(name, marks=marks, id=name))
+    return out
+
+
+def test_every_recording_has_a_scenario() -> None:
+    assert sorted(set(fixture_names()) - set(SCENARIOS)) == []
+
+
+def test_every_recording_keeps_its_source() -> None:
+    for name in fixture_names():
+        rec = load_fixture(name)
+        assert rec["source"].startswith("https://"), name
+        assert {"method", "path", "status", "request", "response"} <= set(rec), name
+
+
+def test_allow_list_entries_are_explained() -> None:
+    for entry in load_allowlist():
+        assert entry.check in (*CHECKS, SDK) and len(entry.reason) > 20, entry
+
+
+@pytest.mark.parametrize("fixture", _params())
+def test_recorded_response_conforms(emulator: InProcessServer, control: Control, fixture: str) -> None:
+    result = evaluate(Env(emulator.url), fixture)
+    assert result.error is None, f"scenario could not be driven: {result.error}"
+    assert result.problems == [], "\n".join(map(str, result.problems))
