@@ -23,7 +23,8 @@ OBJECTS: dict[str, list[tuple[str, str]]] = {
     "csbs policy": [("csbs/create_policy*", "$.policy"), ("csbs/show_policy*", "$.policy"),
                     ("csbs/update_policy*", "$.policy"), ("csbs/list_policies*", "$.policies[]")],
     "csbs checkpoint": [("csbs/protect*", "$.checkpoint"), ("csbs/create_checkpoint_from_policy.*", "$.checkpoint")],
-    "cbr vault": [("cbr/create_vault.*", "$.vault"), ("cbr/show_vault.*", "$.vault"), ("cbr/list_vault.*", "$.vaults[]")],
+    "cbr vault": [("cbr/create_vault.*", "$.vault"), ("cbr/show_vault.*", "$.vault"),
+                  ("cbr/list_vault.*", "$.vaults[]")],
     "cbr backup": [("cbr/show_backup.*", "$.backup"), ("cbr/list_backups.*", "$.backups[]")],
     "cbr checkpoint": [("cbr/create_checkpoint.*", "$.checkpoint"), ("cbr/show_checkpoint.*", "$.checkpoint")],
 }
