@@ -59,11 +59,16 @@ def recorded_request(fixture: str) -> Any:
 
 def ecs_image(client: Any, control: Any, project: str, name: str = "sys") -> str:
     """An ordinary system image from a seeded ECS (CreateImage, job settled instantly)."""
+    return ecs_image_with(client, control, project, name=name)
+
+
+def ecs_image_with(client: Any, control: Any, project: str, name: str = "sys", **body: Any) -> str:
     from huaweicloudsdkims.v2 import CreateImageRequest, CreateImageRequestBody
 
     from tests.ims_support import seed_server, wait_job
     server = seed_server(control, project, status="SHUTOFF")
-    job = client.create_image(CreateImageRequest(body=CreateImageRequestBody(name=name, instance_id=server["id"])))
+    job = client.create_image(CreateImageRequest(body=CreateImageRequestBody(
+        name=name, instance_id=server["id"], **body)))
     return wait_job(client, job.job_id).entities.image_id
 
 

@@ -9,8 +9,14 @@ import pytest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
 from tests.control_support import add_fault
-from tests.ims_misc_support import (ecs_image, make_image, recorded_request, recording_problems, sdk_problems,
-                                    whole_image_from)
+from tests.ims_misc_support import (
+    ecs_image,
+    make_image,
+    recorded_request,
+    recording_problems,
+    sdk_problems,
+    whole_image_from,
+)
 from tests.ims_support import wait_job
 from tests.support import ims_client, new_project
 
@@ -86,6 +92,7 @@ def test_share_accept_reject_unshare_story(control, owner, project, friend, frie
     assert job_problems("show_job.imsUpdateImageMembersJob.success.200.json",
                         type(api)(url, friend_id), job.job_id) == []
     assert sees(friend, image_id)
+    assert [i.id for i in friend.list_images(ims.ListImagesRequest()).images] == [image_id]
     shown = friend.show_image_member(ims.ShowImageMemberRequest(image_id=image_id, member_id=friend_id))
     assert shown.status == "accepted"
 

@@ -6,7 +6,14 @@ import huaweicloudsdkims.v2 as ims
 import pytest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
-from tests.ims_misc_support import image_doc, make_image, recorded_request, recording_problems, sdk_problems
+from tests.ims_misc_support import (
+    ecs_image_with,
+    image_doc,
+    make_image,
+    recorded_request,
+    recording_problems,
+    sdk_problems,
+)
 from tests.support import ims_client, new_project
 
 
@@ -43,6 +50,13 @@ def test_tags_of_every_api_live_in_the_image_objects_tags_list(emulator, client,
                                                "bare": ""}
 
 
+def test_tags_given_at_image_creation_are_the_same_tags(control, client, project):
+    image_id = ecs_image_with(client, control, project, image_tags=[ims.ImageTag(key="team", value="core")])
+    add_tag(client, image_id, "env", "prod")
+    assert image_tags_of(client, image_id) == {"team": "core", "env": "prod"}
+    assert client.list_tags(ims.ListTagsRequest()).tags == ["team.core", "env.prod"]
+
+
 def test_an_existing_key_is_overwritten_not_duplicated(emulator, client, project):
     image_id = make_image(emulator, project)
     add_tag(client, image_id, "env", "dev")
@@ -67,6 +81,7 @@ def test_at_most_ten_tags_per_image_and_nothing_stored_on_refusal(emulator, clie
 
 @pytest.mark.parametrize("key,value", [
     ("k" * 37, "v"), ("key", "v" * 44), ("", "v"), ("bad key", "v"), ("a.b", "v"), ("key", "bad value"),
+    ("key", "1.0"),
 ])
 def test_tag_format_is_checked(emulator, client, project, key, value):
     image_id = make_image(emulator, project)

@@ -25,7 +25,7 @@ GLANCE_TAG_MAX = 255   # Glance native tag: a single key
 DELETE_KEY_MAX = 127   # delete paths check lengths only
 DELETE_VALUE_MAX = 255
 KEY_RE = re.compile(r"^[\w-]+$")      # letters (any script), digits, '_', '-'
-VALUE_RE = re.compile(r"^[\w.-]*$")   # the same plus '.', may be empty
+VALUE_RE = re.compile(r"^[\w-]*$")    # the same, may be empty
 
 Pair = tuple[str, str]
 
@@ -57,7 +57,7 @@ def check_pair(key: object, value: object, *, key_max: int = KEY_MAX) -> Pair:
     if not 1 <= len(key) <= key_max or not KEY_RE.match(key):
         raise ServiceError("IMG.0115", f"Invalid tag key '{key}': 1-{key_max} letters, digits, '_' or '-'.")
     if len(value) > VALUE_MAX or not VALUE_RE.match(value):
-        raise ServiceError("IMG.0115", f"Invalid tag value '{value}': 0-{VALUE_MAX} letters, digits, '_', '-', '.'.")
+        raise ServiceError("IMG.0115", f"Invalid tag value '{value}': 0-{VALUE_MAX} letters, digits, '_' or '-'.")
     return key, value
 
 

@@ -63,6 +63,15 @@ def images_shared_with(tx: Tx, project_id: str, status: str = "accepted") -> lis
     return [i for i in images if i is not None and i.status != "deleted"]
 
 
+def viewer_attrs(image: Entity, viewer: str) -> dict[str, str]:
+    """How a shared image looks to a member project: `__imagetype` and `visibility` "shared"
+    (the documented query for shared images is visibility=shared&__imagetype=shared&member_status=...).
+    For the images module's views and list filters; empty for the owner and for public images."""
+    if image.project_id == viewer or image.doc.get("visibility") == "public":
+        return {}
+    return {"__imagetype": "shared", "visibility": "shared"}
+
+
 def delete_for_image(tx: Tx, image_id: str) -> None:
     """When an image goes away its members go too (the images module calls this)."""
     for member in of_image(tx, image_id):
