@@ -10,7 +10,7 @@ from tests.csbs_support import PROVIDER, Csbs, assert_error, seed_backups, seed_
 def _restore_body(item, server, mapping=None):
     vbs = item["extend_info"]["volume_backups"]
     volumes = mapping if mapping is not None else [
-        {"backup_id": vb["id"], "volume_id": vol["id"]} for vb, vol in zip(vbs, server["volumes"])]
+        {"backup_id": vb["id"], "volume_id": vol["id"]} for vb, vol in zip(vbs, server["volumes"], strict=True)]
     return {"restore": {"provider_id": PROVIDER, "checkpoint_id": item["checkpoint_id"],
                         "parameters": {"checkpoint_item_id": item["id"], "power_on": True,
                                        "targets": {"server_id": server["id"], "volumes": volumes}}}}

@@ -23,6 +23,7 @@ pytest.importorskip("openstack.csbs.v1", reason="huaweicloud-sdk-python (legacy 
 
 def test_legacy_sdk_lists_reads_counts_and_deletes(control, project, url, monkeypatch):
     from openstack import connection
+
     from tests.support import AK, SK
 
     monkeypatch.setenv("OS_DATA_PROTECT_ENDPOINT_OVERRIDE", f"{url}/v1/%(project_id)s")

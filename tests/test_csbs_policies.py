@@ -6,7 +6,8 @@ import uuid
 
 from tests.csbs_support import PROVIDER, Csbs, assert_error, seed_server
 
-PATTERN = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nRRULE:FREQ=WEEKLY;BYDAY=TH;BYHOUR=12;BYMINUTE=27\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+PATTERN = ("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nRRULE:FREQ=WEEKLY;BYDAY=TH;BYHOUR=12;BYMINUTE=27\r\n"
+           "END:VEVENT\r\nEND:VCALENDAR\r\n")
 
 
 def policy_body(name="my-plan", servers=(), enabled=True, **definition):

@@ -46,14 +46,20 @@ def item_view(item: Entity, task: Task | None, now: float) -> dict[str, Any]:
     status = backups.visible_status(item, task, now)
     ext = {**d["extend_info"], "progress": backups.progress(item, task, now),
            "finished_at": _time(d["extend_info"].get("finished_at"))}
+    ext["copy_status"] = backups.copy_status(item, task, now)
     if status == "protecting":
         ext["supported_restore_mode"] = "snapshot"  # UNCONFIRMED: snapshots exist once protecting runs
     return {"id": item.id, "name": item.name, "description": d["description"], "status": status,
             "checkpoint_id": item.ref, "resource_id": d["resource_id"], "resource_type": d["resource_type"],
             "created_at": _time(item.created_at), "updated_at": _time(d["updated_at"]),
             "protected_at": _time(d["protected_at"]), "backup_data": d["backup_data"], "extend_info": ext,
-            "tags": d.get("tags", []), "replication_records": d.get("replication_records", []),
+            "tags": d.get("tags", []),
+            "replication_records": [_record_view(r) for r in d.get("replication_records", [])],
             "periodic_type": None, "progress": None, "expired_at": None}
+
+
+def _record_view(record: dict[str, Any]) -> dict[str, Any]:
+    return {**record, "created_at": _time(record["created_at"]), "updated_at": _time(record["updated_at"])}
 
 
 def checkpoint_view(checkpoint: Entity) -> dict[str, Any]:
@@ -177,6 +183,39 @@ def create_restore(project_id: str) -> Response:
         "restore_target": data.get("restore_target"), "status": "in_progress", "provider_id": backups.PROVIDER_ID,
         "resources_status": "in_progress", "parameters": params, "checkpoint_id": data["checkpoint_id"],
         "project_id": ctx().project_id, "id": restore_id, "resources_reason": {}}})
+
+
+# -- replication ------------------------------------------------------------------------------------
+
+@bp.post(f"{P}/providers/<provider_id>/checkpoint_items/<item_id>/replicate")
+@operation("csbs.replicate_backup", resource_arg="item_id")
+def replicate_backup(project_id: str, provider_id: str, item_id: str) -> Response:
+    _provider(provider_id)
+    options = load(schemas.ReplicateBody(), body_json())["replication"]
+    with db().write() as tx:
+        item = backups.get_item(tx, ctx().project_id, item_id)
+        if item is None:
+            raise ServiceError("CSBS.3001", id=item_id)
+        backups.replicate(tx, ctx(), item, options)
+    return jsonify({"replication": {"backup_id": item_id, **_replication_echo(options)}})
+
+
+@bp.post(f"{P}/providers/<provider_id>/checkpoints/replicate")
+@operation("csbs.replicate_policy")
+def replicate_policy(project_id: str, provider_id: str) -> Response:
+    _provider(provider_id)
+    options = load(schemas.ReplicatePolicyBody(), body_json())["replication"]
+    with db().write() as tx:
+        items = policies.replicate(tx, ctx(), options)
+    return jsonify({"replication": {"policy_id": options["policy_id"], "backups": [i.id for i in items],
+                                    **_replication_echo(options)}})
+
+
+def _replication_echo(options: dict[str, Any]) -> dict[str, Any]:
+    """UNCONFIRMED response shape: the request's destination plus who asked."""
+    return {"destination_region": options["destination_region"],
+            "destination_project_id": options["destination_project_id"], "project_id": ctx().project_id,
+            "provider_id": backups.PROVIDER_ID}
 
 
 # -- checkpoint items ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from emulator.domain import jobs, servers
+from emulator.domain import jobs, regions, servers
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import new_uuid
@@ -31,6 +31,8 @@ PENDING = {"csbs.protect": ("waiting_protect", "protecting"), "csbs.delete": ("w
            "csbs.restore": ("waiting_restore", "restoring")}
 PROTECTABLE_SERVER_STATUS = ("ACTIVE", "SHUTOFF")
 DELETABLE = ("available", "error")
+REPLICATE = "csbs.replicate"
+COPY_BUSY = ("waiting_copy", "copying")
 DEFAULT_QUOTA = 600
 QUOTA_KEY = "csbs_quota_backups"  # control key: {project_id: backups quota}
 BUSY_CLAIM = "csbs-protecting:{}"  # held by an item while its server is being backed up
@@ -83,14 +85,20 @@ def _touch(tx: Tx, item: Entity, now: float) -> None:
 
 def pending_task(tx: Tx, item: Entity) -> Task | None:
     task = tx.tasks.pending_for_entity(item.id)
-    return task if task is not None and task.op in PENDING else None
+    return task if task is not None and (task.op in PENDING or task.op == REPLICATE) else None
 
 
 def visible_status(item: Entity, task: Task | None, now: float) -> str:
-    if task is None or item.status not in {p[1] for p in PENDING.values()}:
+    if task is None or task.op not in PENDING or item.status not in {p[1] for p in PENDING.values()}:
         return item.status or "error"
     queued, running = PENDING[task.op]
     return queued if jobs.fraction(task, now) <= 0 else running
+
+
+def copy_status(item: Entity, task: Task | None, now: float) -> str:
+    if task is not None and task.op == REPLICATE:
+        return "waiting_copy" if jobs.fraction(task, now) <= 0 else "copying"
+    return str(item.doc["extend_info"].get("copy_status", "na"))
 
 
 def progress(item: Entity, task: Task | None, now: float) -> int:
@@ -257,7 +265,7 @@ def _settle_checkpoint(tx: Tx, checkpoint_id: str | None) -> None:
 def check_deletable(item: Entity) -> None:
     if item.doc["extend_info"].get("os_images_data"):
         raise ServiceError("CSBS.8007")
-    if item.status not in DELETABLE:
+    if item.status not in DELETABLE or item.doc["extend_info"].get("copy_status") in COPY_BUSY:
         raise ServiceError("CSBS.2003")
 
 
@@ -372,6 +380,49 @@ def _restore_settled(tx: Tx, task: Task, now: float) -> None:
 jobs.register(jobs.OpSpec("csbs.protect", "csbs_protect", _protect_done, _protect_failed, fail_code="CSBS.9999"))
 jobs.register(jobs.OpSpec("csbs.delete", "csbs_delete", _delete_done, _delete_failed, fail_code="CSBS.9999"))
 jobs.register(jobs.OpSpec("csbs.restore", "csbs_restore", _restore_settled, _restore_settled, fail_code="CSBS.9999"))
+
+
+# -- replication to another region ------------------------------------------------------------
+
+def replicate(tx: Tx, ctx: Ctx, item: Entity, options: dict[str, Any]) -> Task:
+    """Copy one available backup to another region (the copy itself is only recorded: UNCONFIRMED)."""
+    region = options["destination_region"]
+    here = regions.get(ctx.region)
+    if here is None or region not in here.csbs_replication_to:
+        raise ServiceError("CSBS.9001", f"replication from {ctx.region} to {region} is not supported")
+    if item.status != "available":
+        raise ServiceError("CSBS.2003")
+    records = item.doc.setdefault("replication_records", [])
+    if item.doc["extend_info"].get("copy_status") in COPY_BUSY or any(
+            r["destination_region"] == region and r["status"] != "failed" for r in records):
+        raise ServiceError("CSBS.6031")
+    record = {"id": new_uuid(), "source_region": ctx.region, "destination_region": region,
+              "destination_project_id": options["destination_project_id"], "source_backup_id": item.id,
+              "destination_backup_id": new_uuid(), "status": "replicating", "created_at": ctx.now,
+              "updated_at": ctx.now, "extra_info": {"progress": 0, "fail_code": "", "fail_reason": "",
+                                                    "auto_trigger": bool(options.get("auto_trigger"))}}
+    records.append(record)
+    item.doc["extend_info"]["copy_status"] = "copying"
+    _touch(tx, item, ctx.now)
+    return jobs.start(tx, ctx, REPLICATE, entity_kind=KIND, entity_id=item.id, resource_id=item.id,
+                      job_type="csbs_replicate", payload={"record_id": record["id"]})
+
+
+def _replicate_settled(tx: Tx, task: Task, now: float) -> None:
+    item = tx.entities.get(KIND, task.entity_id or "")
+    if item is None:
+        return
+    ok = task.status != "FAIL"
+    item.doc["extend_info"]["copy_status"] = "success" if ok else "fail"
+    for record in item.doc.get("replication_records", []):
+        if record["id"] == task.payload["record_id"]:
+            record.update(status="available" if ok else "failed", updated_at=now)
+            record["extra_info"].update(progress=100 if ok else 0, fail_code="" if ok else task.error_code or "",
+                                        fail_reason="" if ok else task.fail_reason or "")
+    _touch(tx, item, now)
+
+
+jobs.register(jobs.OpSpec(REPLICATE, "csbs_replicate", _replicate_settled, _replicate_settled, fail_code="CSBS.9999"))
 
 
 # -- seeding (control API) -------------------------------------------------------------------

@@ -197,3 +197,19 @@ def matches_tags(entity: Entity, query: dict[str, Any], name: str) -> bool:
     if query.get("not_tags_any") and any(hit(f) for f in query["not_tags_any"]):
         return False
     return all(m["value"] in name for m in query.get("matches", []))
+
+
+# -- replication of a policy's backups --------------------------------------------------------------
+
+def replicate(tx: Tx, ctx: Ctx, options: dict[str, Any]) -> list[Entity]:
+    """Replicate every available backup of the policy not yet copied to that region; CSBS.6031 if one is copying."""
+    policy = get(tx, ctx.project_id, options["policy_id"])
+    items = tx.entities.list(backups.KIND, ctx.project_id, [("$.policy_id", "=", policy.id)])
+    if any(i.doc["extend_info"].get("copy_status") in backups.COPY_BUSY for i in items):
+        raise ServiceError("CSBS.6031")
+    region = options["destination_region"]
+    todo = [i for i in items if i.status == "available" and not any(
+        r["destination_region"] == region and r["status"] != "failed" for r in i.doc.get("replication_records", []))]
+    for item in todo:
+        backups.replicate(tx, ctx, item, options)
+    return todo

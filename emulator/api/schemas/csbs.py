@@ -288,3 +288,26 @@ class ResourceInstances(Base):
     matches = fields.List(fields.Nested(Match))
     limit = fields.Raw(validate=_number(1, 1000))
     offset = fields.Raw(validate=_number(0, None))
+
+
+# -- replication ---------------------------------------------------------------------------------
+
+class ReplicateOptions(Base):
+    name = fields.String(validate=NAME)
+    description = fields.String(validate=DESCRIPTION)
+    destination_region = fields.String(required=True, validate=validate.Length(1, 64))
+    destination_project_id = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{32}$"))
+    enable_acceleration = StrictBool()
+
+
+class ReplicateBody(Base):
+    replication = fields.Nested(ReplicateOptions, required=True)
+
+
+class ReplicatePolicyOptions(ReplicateOptions):
+    policy_id = fields.String(required=True, validate=validate.Length(1, 64))
+    auto_trigger = StrictBool()
+
+
+class ReplicatePolicyBody(Base):
+    replication = fields.Nested(ReplicatePolicyOptions, required=True)
