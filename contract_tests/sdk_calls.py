@@ -1,0 +1,375 @@
+"""Every operation of the official SDKs the emulator serves, called through the SDK itself.
+
+Each entry prepares the situation over HTTP and returns (the project to call as, the request's wire fields);
+the request object is built by the SDK's own model deserialiser, so field names are the SDK's wire names."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from typing import Any
+
+from contract_tests.compare import split
+from contract_tests.env import Env
+from contract_tests.fixtures import load_allowlist, load_fixture
+from contract_tests.sdk_models import walk_response
+from tests.support import ecs_client, ims_client
+
+Prepare = Callable[[Env], tuple[Env, dict[str, Any]]]
+CLIENTS = {"ims": ims_client, "ecs": ecs_client}
+# SDK operations the emulator does not serve yet: xfail(strict=True) until they land.
+PENDING: dict[str, str] = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class SdkCall:
+    service: str
+    op: str
+    prepare: Prepare
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}.{self.op}"
+
+
+CALLS: dict[str, SdkCall] = {}
+
+
+def call(service: str, *ops: str) -> Callable[[Prepare], Prepare]:
+    def deco(fn: Prepare) -> Prepare:
+        for op in ops:
+            CALLS[f"{service}.{op}"] = SdkCall(service, op, fn)
+        return fn
+    return deco
+
+
+def request_class(service: str, op: str) -> str:
+    return "".join(p.capitalize() for p in op.split("_")) + "Request"
+
+
+def invoke(env: Env, sdk_call: SdkCall) -> Any:
+    """Prepare, call through the SDK; returns the SDK response (raises the SDK's exception on an error answer)."""
+    caller, fields = sdk_call.prepare(env)
+    client = CLIENTS[sdk_call.service](caller.url, caller.project)
+    request = client._deserialize(fields, request_class(sdk_call.service, sdk_call.op))  # noqa: SLF001 - SDK builder
+    return getattr(client, sdk_call.op)(request)
+
+
+def unknown_fields(sdk_call: SdkCall, response: Any) -> list[str]:
+    """Fields (or types) in the raw answer that the SDK response model cannot hold, less allow-listed ones
+    (entries for `<service>/<op>`-style fixture globs, e.g. `ims/*`, apply here too)."""
+    raw = response.raw_content
+    body = json.loads(raw) if raw else None
+    cls = "".join(p.capitalize() for p in sdk_call.op.split("_")) + "Response"
+    problems = walk_response(sdk_call.service, cls, body)
+    left, _ = split(problems, f"{sdk_call.service}/{sdk_call.op}", load_allowlist())
+    return [str(p) for p in left]
+
+
+# ---------------------------------------------------------------- helpers
+def _tagged(env: Env) -> str:
+    image_id = env.image()
+    env.call("POST", f"/v2/{{project_id}}/images/{image_id}/tags", {"tag": {"key": "k1", "value": "v1"}}).expect(204)
+    return image_id
+
+
+def _shared_v1(env: Env) -> tuple[str, Env]:
+    image_id, partner = env.image(), env.other()
+    env.run_job("POST", "/v1/cloudimages/members", {"images": [image_id], "projects": [partner.project]})
+    return image_id, partner
+
+
+def _shared_glance(env: Env) -> tuple[str, Env]:
+    image_id, partner = env.image(), env.other()
+    env.call("POST", f"/v2/images/{image_id}/members", {"member": partner.project}).expect(200)
+    return image_id, partner
+
+
+def _recorded_request(fixture: str) -> Any:
+    return load_fixture(fixture)["request"]
+
+
+def _job(env: Env) -> str:
+    server = env.server()
+    return env.call("POST", "/v2/cloudimages/action", {"name": "img", "instance_id": server["id"]}
+                    ).expect(200)["job_id"]
+
+
+# ---------------------------------------------------------------- IMS: creation and jobs
+@call("ims", "create_image", "create_image_in_safe_mode")
+def _create_image(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"body": {"name": "sdk-img", "instance_id": env.server()["id"]}}
+
+
+@call("ims", "create_data_image", "create_data_image_in_safe_mode")
+def _create_data_image(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"body": _recorded_request("ims/create_data_image.image_tags.200.json")}
+
+
+@call("ims", "import_image_quick", "import_image_quick_in_safe_mode")
+def _quick_import(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"body": _recorded_request("ims/import_image_quick.system.200.json")}
+
+
+@call("ims", "create_whole_image")
+def _whole(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"body": {"name": "whole", "backup_id": env.backup()["id"], "whole_image_type": "CSBS"}}
+
+
+@call("ims", "register_image")
+def _register(env: Env) -> tuple[Env, dict[str, Any]]:
+    image = env.call("POST", "/v2/images", {"name": "meta", "container_format": "bare", "disk_format": "vmdk"}
+                     ).expect(201)
+    return env, {"image_id": image["id"], "body": {"image_url": "bucket:disk1.vmdk"}}
+
+
+@call("ims", "export_image", "export_image_in_safe_mode")
+def _export(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"image_id": env.image(), "body": _recorded_request("ims/export_image.200.json")}
+
+
+@call("ims", "copy_image_in_region", "copy_image_in_region_in_safe_mode")
+def _copy(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"image_id": env.image(), "body": {"name": "copy", "description": "sdk copy"}}
+
+
+@call("ims", "copy_image_cross_region")
+def _copy_cross(env: Env) -> tuple[Env, dict[str, Any]]:
+    env.control.seed(env.project, [], region="cn-north-4")
+    dest = env.other()
+    env.control.seed(dest.project, [], region="cn-north-1", project_name="cn-north-1_dest")
+    body = {"name": "far", "region": "cn-north-1", "project_name": "cn-north-1_dest", "agency_name": "ims_admin"}
+    return env, {"image_id": env.image(), "body": body}
+
+
+@call("ims", "show_job", "show_job_progress")
+def _show_job(env: Env) -> tuple[Env, dict[str, Any]]:
+    job_id = _job(env)
+    env.finish(job_id)
+    return env, {"job_id": job_id}
+
+
+# ---------------------------------------------------------------- IMS: images
+@call("ims", "list_images")
+def _list_images(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"id": env.image(), "limit": 1}  # how Terraform reads one image
+
+
+@call("ims", "update_image", "glance_update_image")
+def _update(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"image_id": env.image(), "body": [{"op": "replace", "path": "/name", "value": "renamed"}]}
+
+
+@call("ims", "glance_show_image")
+def _glance_show(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"image_id": env.image()}
+
+
+@call("ims", "glance_list_images")
+def _glance_list(env: Env) -> tuple[Env, dict[str, Any]]:
+    env.image()
+    return env, {"limit": 10}
+
+
+@call("ims", "glance_create_image_metadata")
+def _glance_create(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"body": _recorded_request("ims/glance_create_image_metadata.201.json")}
+
+
+@call("ims", "glance_delete_image")
+def _glance_delete(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"image_id": env.image(), "body": {"delete_backup": False}}
+
+
+# ---------------------------------------------------------------- IMS: members
+@call("ims", "batch_add_members")
+def _add_members(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"body": {"images": [env.image()], "projects": [env.other().project]}}
+
+
+@call("ims", "batch_delete_members")
+def _delete_members(env: Env) -> tuple[Env, dict[str, Any]]:
+    image_id, partner = _shared_v1(env)
+    return env, {"body": {"images": [image_id], "projects": [partner.project]}}
+
+
+@call("ims", "batch_update_members")
+def _accept_members(env: Env) -> tuple[Env, dict[str, Any]]:
+    image_id, partner = _shared_v1(env)
+    return partner, {"body": {"images": [image_id], "project_id": partner.project, "status": "accepted"}}
+
+
+@call("ims", "list_image_members")
+def _list_members(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"image_id": _shared_v1(env)[0]}
+
+
+@call("ims", "show_image_member")
+def _show_member(env: Env) -> tuple[Env, dict[str, Any]]:
+    image_id, partner = _shared_v1(env)
+    return env, {"image_id": image_id, "member_id": partner.project}
+
+
+@call("ims", "glance_add_image_member")
+def _glance_add_member(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"image_id": env.image(), "body": {"member": env.other().project}}
+
+
+@call("ims", "glance_list_image_members")
+def _glance_list_members(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"image_id": _shared_glance(env)[0]}
+
+
+@call("ims", "glance_show_image_member", "glance_delete_image_member")
+def _glance_member(env: Env) -> tuple[Env, dict[str, Any]]:
+    image_id, partner = _shared_glance(env)
+    return env, {"image_id": image_id, "member_id": partner.project}
+
+
+@call("ims", "glance_update_image_member")
+def _glance_accept(env: Env) -> tuple[Env, dict[str, Any]]:
+    image_id, partner = _shared_glance(env)
+    return partner, {"image_id": image_id, "member_id": partner.project, "body": {"status": "accepted"}}
+
+
+# ---------------------------------------------------------------- IMS: tags
+@call("ims", "add_image_tag")
+def _add_tag(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"image_id": env.image(), "body": {"tag": {"key": "k1", "value": "v1"}}}
+
+
+@call("ims", "batch_add_or_delete_tags")
+def _batch_tags(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"image_id": env.image(), "body": {"action": "create", "tags": [{"key": "k1", "value": "v1"}]}}
+
+
+@call("ims", "batch_delete_tags")
+def _batch_delete_tags(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"image_id": _tagged(env), "body": {"tags": [{"key": "k1", "value": "v1"}]}}
+
+
+@call("ims", "delete_image_tag")
+def _delete_tag(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"image_id": _tagged(env), "key": "k1"}
+
+
+@call("ims", "list_image_tags")
+def _image_tags(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"image_id": _tagged(env)}
+
+
+@call("ims", "list_images_tags")
+def _project_tags(env: Env) -> tuple[Env, dict[str, Any]]:
+    _tagged(env)
+    return env, {}
+
+
+@call("ims", "list_image_by_tags")
+def _by_tags(env: Env) -> tuple[Env, dict[str, Any]]:
+    _tagged(env)
+    return env, {"body": {"action": "filter", "limit": "10", "offset": "0",
+                          "tags": [{"key": "k1", "values": ["v1"]}]}}
+
+
+@call("ims", "create_or_update_tags")
+def _legacy_tag(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"body": {"image_id": env.image(), "tag": "k1.v1"}}
+
+
+@call("ims", "list_tags")
+def _legacy_tags(env: Env) -> tuple[Env, dict[str, Any]]:
+    env.call("PUT", "/v1/cloudimages/tags", {"image_id": env.image(), "tag": "k1.v1"}).expect(204)
+    return env, {"limit": 5, "page": 1}
+
+
+@call("ims", "glance_create_tag")
+def _glance_tag(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"image_id": env.image(), "tag": "tag1"}
+
+
+@call("ims", "glance_delete_tag")
+def _glance_untag(env: Env) -> tuple[Env, dict[str, Any]]:
+    image_id = env.image()
+    env.call("PUT", f"/v2/images/{image_id}/tags/tag1").expect(204)
+    return env, {"image_id": image_id, "tag": "tag1"}
+
+
+# ---------------------------------------------------------------- IMS: static reads
+@call("ims", "list_versions", "show_image_quota", "list_os_versions", "glance_show_image_schemas",
+      "glance_list_image_schemas", "glance_show_image_member_schemas", "glance_list_image_member_schemas")
+def _static(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {}
+
+
+@call("ims", "show_version")
+def _version(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"version": "v2.0"}
+
+
+# ---------------------------------------------------------------- ECS
+@call("ecs", "show_server")
+def _show_server(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"server_id": env.server(status="ACTIVE")["id"]}
+
+
+@call("ecs", "list_servers_details")
+def _list_servers(env: Env) -> tuple[Env, dict[str, Any]]:
+    env.server(status="ACTIVE")
+    return env, {"limit": 10}
+
+
+@call("ecs", "batch_start_servers")
+def _start(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"body": {"os-start": {"servers": [{"id": env.server()["id"]}]}}}
+
+
+@call("ecs", "batch_stop_servers")
+def _stop(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"body": {"os-stop": {"servers": [{"id": env.server(status="ACTIVE")["id"]}], "type": "SOFT"}}}
+
+
+@call("ecs", "show_job")
+def _ecs_job(env: Env) -> tuple[Env, dict[str, Any]]:
+    server = env.server()
+    job_id = env.call("POST", "/v1/{project_id}/cloudservers/action",
+                      {"os-start": {"servers": [{"id": server["id"]}]}}).expect(200)["job_id"]
+    env.finish(job_id)
+    return env, {"job_id": job_id}
+
+
+@call("ecs", "change_server_os_with_cloud_init")
+def _changeos(env: Env) -> tuple[Env, dict[str, Any]]:
+    image_id = env.image()
+    return env, {"server_id": env.server()["id"], "body": {"os-change": {"imageid": image_id}}}
+
+
+# ---------------------------------------------------------------- error answers through the SDK
+@dataclasses.dataclass(frozen=True)
+class SdkError:
+    """An SDK call the emulator must refuse; the SDK must surface our code, not the bare HTTP status."""
+
+    name: str
+    service: str
+    op: str
+    fields: Callable[[Env], dict[str, Any]]
+    code: str
+
+
+MISSING_ID = "00000000-0000-4000-8000-00000000dead"
+ERRORS = [
+    SdkError("ims unknown job", "ims", "show_job", lambda env: {"job_id": "ff80808100000000000000000000dead"},
+             "IMG.0023"),
+    SdkError("ims bad __imagetype", "ims", "list_images", lambda env: {"__imagetype": "goldish"}, "IMG.0024"),
+    SdkError("ims image from unknown ECS", "ims", "create_image",
+             lambda env: {"body": {"name": "x", "instance_id": MISSING_ID}}, "IMG.0005"),
+    SdkError("ims glance unknown image", "ims", "glance_show_image", lambda env: {"image_id": MISSING_ID},
+             "IMG.0027"),
+    SdkError("ecs unknown server", "ecs", "show_server", lambda env: {"server_id": MISSING_ID}, "Ecs.0114"),
+]
+
+
+def invoke_error(env: Env, err: SdkError) -> Any:
+    client = CLIENTS[err.service](env.url, env.project)
+    request = client._deserialize(err.fields(env), request_class(err.service, err.op))  # noqa: SLF001
+    return getattr(client, err.op)(request)
