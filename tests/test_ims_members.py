@@ -177,6 +177,13 @@ def test_public_images_cannot_be_shared(emulator, owner, friend_id):
     assert refused(share, owner, [image_id], [friend_id]) == (400, "IMG.0089")
 
 
+def test_encrypted_and_unfinished_images_cannot_be_shared(emulator, owner, project, friend_id):
+    encrypted = make_image(emulator, project, __system__cmkid="0e1d4a3c-5a1b-4c1e-9e55-0e1d4a3c5a1b")
+    assert refused(share, owner, [encrypted], [friend_id]) == (400, "IMG.0098")
+    saving = make_image(emulator, project, status="saving")
+    assert refused(share, owner, [saving], [friend_id]) == (400, "IMG.0046")
+
+
 def test_only_the_owner_shares(control, owner, project, friend, friend_id):
     image_id = ecs_image(owner, control, project)
     assert refused(share, friend, [image_id], [new_project()]) == (400, "IMG.0027")

@@ -14,6 +14,7 @@ from tests.ims_misc_support import (
     recording_problems,
     sdk_problems,
 )
+from tests.ims_support import wait_job
 from tests.support import ims_client, new_project
 
 
@@ -224,3 +225,17 @@ def test_list_image_by_tags_matches_the_recorded_bodies(emulator, api):
 def test_list_image_by_tags_bad_bodies(api, body):
     resp = api.post("/v2/{project_id}/images/resource_instances/action", body)
     assert resp.status_code == 400 and resp.json()["error"]["code"].startswith("IMG.")
+
+
+def test_list_tags_of_shared_and_public_images(emulator, control, client, project, url):
+    owner_project = new_project()
+    owner = ims_client(url, owner_project)
+    shared = make_image(emulator, owner_project, tags=["from.owner"])
+    make_image(emulator, new_project(), visibility="public", tags=["gold.tag"])
+    make_image(emulator, project, tags=["mine.1"])
+    wait_job(owner, owner.batch_add_members(ims.BatchAddMembersRequest(
+        body=ims.BatchAddMembersRequestBody(images=[shared], projects=[project]))).job_id)
+    assert client.list_tags(ims.ListTagsRequest(imagetype="shared")).tags == []  # pending is not accepted
+    assert client.list_tags(ims.ListTagsRequest(imagetype="shared", member_status="pending")).tags == ["from.owner"]
+    assert "gold.tag" in client.list_tags(ims.ListTagsRequest(imagetype="gold")).tags
+    assert client.list_tags(ims.ListTagsRequest()).tags == ["mine.1"]

@@ -62,18 +62,6 @@ def batch_delete_members() -> Response:
 
 # -- reads (v1 and Glance) ---------------------------------------------------------------------
 
-def _readable(tx: Any, image_id: str) -> list[Entity]:
-    """The members the caller may see: the owner sees all, a member only itself."""
-    me = ctx().project_id
-    image = tx.entities.get(members.IMAGE_KIND, image_id)
-    if image is not None and image.project_id == me:
-        return members.of_image(tx, image_id)
-    own = members.get(tx, image_id, me)
-    if image is None or own is None:
-        raise ServiceError("IMG.0027", f"Image {image_id} does not exist.")
-    return [own]
-
-
 def _page(rows: list[Entity]) -> tuple[list[Entity], str | None]:
     limit = query_int("limit", None, 1)
     marker = request.args.get("marker")
@@ -89,7 +77,7 @@ def _page(rows: list[Entity]) -> tuple[list[Entity], str | None]:
 
 def _list(image_id: str, glance: bool) -> Response:
     with db().read() as tx:
-        rows, next_marker = _page(_readable(tx, image_id))
+        rows, next_marker = _page(members.readable(tx, image_id, ctx().project_id))
     body: dict[str, Any] = {"members": [members.view(m, with_type=not glance) for m in rows],
                             "schema": members.MEMBERS_SCHEMA}
     if not glance or "limit" in request.args:
@@ -101,7 +89,7 @@ def _list(image_id: str, glance: bool) -> Response:
 
 def _show(image_id: str, member_id: str, glance: bool) -> Response:
     with db().read() as tx:
-        found = [m for m in _readable(tx, image_id) if m.doc["member_id"] == member_id]
+        found = [m for m in members.readable(tx, image_id, ctx().project_id) if m.doc["member_id"] == member_id]
     if not found:
         raise _not_found(image_id, member_id)
     return jsonify(members.view(found[0], with_type=not glance))
@@ -153,11 +141,7 @@ def glance_update_image_member(image_id: str, member_id: str) -> Response:
     data = load(schemas.GlanceUpdateMemberBody(), body_json())
     c = ctx()
     with db().write() as tx:
-        if member_id not in [m.doc["member_id"] for m in _readable(tx, image_id)]:
-            raise _not_found(image_id, member_id)
-        if member_id != c.project_id:  # the owner cannot answer for its members
-            raise ServiceError("IMG.0026", "Only the member project can accept or reject a shared image.")
-        member = members.check_update(tx, c.project_id, [image_id], data["status"], data.get("vault_id"))[0]
+        member = members.check_answer(tx, image_id, member_id, c.project_id, data["status"], data.get("vault_id"))
         member = members.set_status(tx, member, data["status"], data.get("vault_id"), c.now)
     return jsonify(members.view(member, with_type=False))
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from flask import Blueprint, Response, jsonify, request
 
 from emulator.api.ops import body_json, ctx, db, load, operation, query_int
 from emulator.api.schemas import ims_extra as schemas
-from emulator.domain import image_tags, members
+from emulator.domain import image_tags
 from emulator.domain.errors import ServiceError
 from emulator.domain.image_rules import compare, parse_time_filter
 from emulator.domain.records import Entity
@@ -63,30 +63,13 @@ def list_tags() -> Response:
     limit = query_int("limit", None, 1)
     page = query_int("page", 1, 1) or 1
     with db().read() as tx:
-        images = [i for i in _tag_list_images(tx) if _image_filter(i)]
+        images = image_tags.listed_images(tx, ctx().project_id, request.args.get("__imagetype"),
+                                           request.args.get("member_status"))
+    images = [i for i in images if _image_filter(i)]
     tags = image_tags.legacy_strings(images)
     if limit is not None:
         tags = tags[(page - 1) * limit: page * limit]
     return jsonify({"tags": tags})
-
-
-def _tag_list_images(tx: Any) -> list[Entity]:
-    """Whose images ListTags looks at: own (private, the default), public (gold) or shared with us."""
-    imagetype = request.args.get("__imagetype")
-    project = ctx().project_id
-    if imagetype in (None, "", "private"):
-        return image_tags.project_images(tx, project)
-    if imagetype == "gold":
-        return [i for i in tx.entities.list(image_tags.IMAGE_KIND, None, [("$.visibility", "=", "public")])
-                if i.status != "deleted"]
-    if imagetype == "shared":
-        status = request.args.get("member_status") or "accepted"
-        if status not in members.STATUSES:
-            raise ServiceError("IMG.0017", param="member_status")
-        return members.images_shared_with(tx, project, status)
-    if imagetype == "market":
-        return []
-    raise ServiceError("IMG.0024")
 
 
 def _image_filter(image: Entity) -> bool:
@@ -108,7 +91,6 @@ def _image_filter(image: Entity) -> bool:
 
 
 def _updated(image: Entity) -> float:
-    from datetime import datetime
     text = image.doc.get("updated_at")
     try:
         return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()

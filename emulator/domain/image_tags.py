@@ -118,6 +118,24 @@ def project_images(tx: Tx, project_id: str) -> list[Entity]:
             if i.status != "deleted"]
 
 
+def listed_images(tx: Tx, project_id: str, imagetype: str | None, member_status: str | None) -> list[Entity]:
+    """Whose images ListTags reads: own (private, the default), public (gold) or shared with us."""
+    from emulator.domain import members
+    if imagetype in (None, "", "private"):
+        return project_images(tx, project_id)
+    if imagetype == "gold":
+        return [i for i in tx.entities.list(IMAGE_KIND, None, [("$.visibility", "=", "public")])
+                if i.status != "deleted"]
+    if imagetype == "shared":
+        status = member_status or "accepted"
+        if status not in members.STATUSES:
+            raise ServiceError("IMG.0017", param="member_status")
+        return members.images_shared_with(tx, project_id, status)
+    if imagetype == "market":
+        return []
+    raise ServiceError("IMG.0024")
+
+
 def change(tx: Tx, project_id: str, image_id: str, *, add: Iterable[Pair] = (), drop: Iterable[Pair] = (),
            drop_key: str | None = None, match_value: bool = True) -> Entity:
     """One tag write in the caller's transaction: validate everything, then store once."""

@@ -56,6 +56,17 @@ def of_image(tx: Tx, image_id: str) -> list[Entity]:
     return tx.entities.list(KIND, None, [("ref", "=", image_id)], order=(("created_at", "asc"), ("id", "asc")))
 
 
+def readable(tx: Tx, image_id: str, viewer: str) -> list[Entity]:
+    """The members a project may see: the owner all of them, a member only itself, others nothing."""
+    image = tx.entities.get(IMAGE_KIND, image_id)
+    if image is not None and image.project_id == viewer:
+        return of_image(tx, image_id)
+    own = get(tx, image_id, viewer)
+    if image is None or own is None:
+        raise ServiceError("IMG.0027", f"Image {image_id} does not exist.")
+    return [own]
+
+
 def images_shared_with(tx: Tx, project_id: str, status: str = "accepted") -> list[Entity]:
     """Images other projects shared with this one, by member status (ListImages/ListTags `shared`)."""
     rows = tx.entities.list(KIND, None, [("$.member_id", "=", project_id), ("status", "=", status)])
@@ -140,6 +151,16 @@ def check_update(tx: Tx, recipient: str, image_ids: list[str], status: str, vaul
             raise ServiceError(*VAULT_MISSING)
         out.append(member)
     return out
+
+
+def check_answer(tx: Tx, image_id: str, member_id: str, caller: str, status: str,
+                 vault_id: str | None) -> Entity:
+    """One member answering one share (Glance PUT): only the member itself answers, never the owner."""
+    if member_id not in [m.doc["member_id"] for m in readable(tx, image_id, caller)]:
+        raise ServiceError("IMG.0121", f"Member {member_id} of image {image_id} does not exist.", status=404)
+    if member_id != caller:
+        raise ServiceError("IMG.0026", "Only the member project can accept or reject a shared image.")
+    return check_update(tx, caller, [image_id], status, vault_id)[0]
 
 
 def check_delete(tx: Tx, owner: str, image_ids: list[str]) -> list[Entity]:
