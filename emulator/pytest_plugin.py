@@ -3,6 +3,7 @@
 Fixtures: ims_emulator, emulator_control, emulator_project, ims_client, ecs_client, cbr_client, csbs.
 Markers: ims_transitions(...) and ims_fault(...) for one test, undone afterwards.
 Use an emulator that is already running with --ims-emulator-url or IMS_EMULATOR_URL.
+(PYTEST_DONT_REWRITE: nothing here asserts; it may be imported before pytest loads it as a plugin.)
 """
 
 from __future__ import annotations

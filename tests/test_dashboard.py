@@ -1,0 +1,94 @@
+"""GET /_emulator/ui over HTTP: seeded state, pending work, policies, faults, recent requests, escaping, masking."""
+
+from __future__ import annotations
+
+import requests
+
+from emulator.api.dashboard import mask_header
+from tests.control_support import Ecs, add_fault
+from tests.csbs_support import Csbs
+from tests.support import Api, new_project, server_spec
+
+
+def page(url: str, **query: str) -> requests.Response:
+    resp = requests.get(f"{url}/_emulator/ui", params=query, timeout=30)
+    assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("text/html")
+    return resp
+
+
+def test_shows_seeded_servers_of_the_project(url, control, project):
+    other = new_project()
+    control.seed(project, [server_spec("web-frontend"), server_spec("db-primary", status="SHUTOFF")],
+                 project_name="team-blue")
+    control.seed(other, [server_spec("someone-elses")])
+    html = page(url, project_id=project).text
+    assert "web-frontend" in html and "db-primary" in html and "team-blue" in html and "SHUTOFF" in html
+    assert "someone-elses" not in html  # ?project_id= shows one project
+    assert "someone-elses" in page(url).text
+
+
+def test_names_are_escaped(url, control, project):
+    control.seed(project, [server_spec("<script>alert('x')</script>")])
+    html = page(url, project_id=project).text
+    assert "&lt;script&gt;alert(" in html
+    assert "<script>alert" not in html
+
+
+def test_refreshes_itself_unless_told_not_to(url):
+    assert '<meta http-equiv="refresh" content="2">' in page(url).text
+    assert '<meta http-equiv="refresh" content="5">' in page(url, refresh="5").text
+    assert 'http-equiv="refresh"' not in page(url, refresh="0").text
+
+
+def test_pending_work_shows_how_it_will_settle_and_the_policies(url, control, project):
+    spec = server_spec("slow-stop")
+    control.seed(project, [spec])
+    control.put("/transitions", {"ecs.stop": "manual", "csbs.protect": "polls:4"})
+    job_id = Ecs(url, project).stop(spec["id"])
+    assert Csbs(url, project).protect(spec["id"], backup_name="nightly-1").status_code == 200
+    html = page(url, project_id=project).text
+    assert job_id in html and "<td>manual: POST /_emulator/settle</td>" in html
+    assert "<td>csbs.protect: on poll 4 (seen 0)</td>" in html and "nightly-1" in html
+    assert "<td>ecs.stop</td><td>manual</td>" in html and "<td>default</td><td>instant</td>" in html
+    control.post("/settle", {"project_id": project})
+    html = page(url, project_id=project).text
+    assert "POST /_emulator/settle" not in html and "on poll" not in html and "SUCCESS" in html
+
+
+def test_fault_rules_are_listed(url, control, project):
+    rule = add_fault(control, operations=["ecs.stop"], action="fail_job", project_id=project,
+                     error_code="Ecs.0100", times=2)
+    html = page(url).text
+    assert rule["id"] in html and "fail_job" in html and "Ecs.0100" in html and "&times;2" in html
+
+
+def test_last_requests_show_path_status_and_request_id(url, project):
+    resp = Api(url, project).get("/v1/{project_id}/cloudservers/no-such-server")
+    html = page(url).text
+    assert f"/v1/{project}/cloudservers/no-such-server" in html
+    assert resp.headers["X-Request-Id"] in html and '<td class="s4">404</td>' in html
+    assert "ecs.show_server" in html
+
+
+def test_secrets_of_callers_never_reach_the_page(url, project):
+    headers = {"X-Project-Id": project}
+    requests.get(f"{url}/v2/cloudimages", headers={**headers, "X-Auth-Token": "tok-very-secret-123"}, timeout=30)
+    fake = "SDK-HMAC-SHA256 Access=AKDASHBOARDTEST, SignedHeaders=host;x-sdk-date, Signature=cafebabe0123456789"
+    requests.get(f"{url}/v2/cloudimages", headers={**headers, "Authorization": fake}, timeout=30)
+    html = page(url).text
+    assert "tok-very-secret-123" not in html and "cafebabe0123456789" not in html
+    assert "AK AKDASHBOARDTEST" in html and "<td class=\"id\">token</td>" in html
+
+
+def test_header_masking_keeps_only_what_helps_debugging():
+    signed = "SDK-HMAC-SHA256 Access=AK1, SignedHeaders=host, Signature=abcdef"
+    assert mask_header("Authorization", signed) == "SDK-HMAC-SHA256 Access=AK1, SignedHeaders=host, Signature=***"
+    assert mask_header("X-Auth-Token", "MIIabc") == "***"
+    assert mask_header("authorization", "Bearer xyz") == "***"
+    assert mask_header("X-Project-Id", "p1") == "p1"
+
+
+def test_the_page_itself_is_not_listed_and_is_read_only(url):
+    page(url)
+    assert "/_emulator/ui" not in page(url).text
+    assert requests.post(f"{url}/_emulator/ui", timeout=30).status_code in (404, 405)
