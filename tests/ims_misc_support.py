@@ -85,3 +85,14 @@ def whole_image_from(client: Any, control: Any, project: str, source: str, **see
     job = wait_job(client, whole_image(client, f"whole-{source}", **body))
     assert job.status == "SUCCESS", job
     return job.entities.image_id
+
+
+def glance_image(url: str, project: str, name: str = "img", tags: list[str] | None = None) -> str:
+    """An image record through the real API: GlanceCreateImageMetadata (status queued, tags kept as sent)."""
+    from huaweicloudsdkims.v2 import GlanceCreateImageMetadataRequest, GlanceCreateImageMetadataRequestBody
+
+    from tests.support import ims_client
+    body = GlanceCreateImageMetadataRequestBody(name=name, tags=tags or [], container_format="bare",
+                                                disk_format="qcow2", min_disk=40)
+    return ims_client(url, project).glance_create_image_metadata(
+        GlanceCreateImageMetadataRequest(body=body)).id

@@ -7,16 +7,16 @@ import pytest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
 from contract_tests.fixtures import load_fixture
-from tests.ims_misc_support import make_image, recording_problems, sdk_problems
+from tests.ims_misc_support import glance_image, recording_problems, sdk_problems
 from tests.support import ims_client, new_project
 
 
-def test_quota_counts_the_projects_private_images(emulator, url, project, api):
+def test_quota_counts_the_projects_private_images(url, project, api):
     client = ims_client(url, project)
     assert client.show_image_quota(ims.ShowImageQuotaRequest()).quotas.resources[0].used == 0
-    make_image(emulator, project)
-    make_image(emulator, project)
-    make_image(emulator, new_project())  # someone else's image does not count
+    glance_image(url, project, "a")
+    glance_image(url, project, "b")
+    glance_image(url, new_project())  # someone else's image does not count
     quota = client.show_image_quota(ims.ShowImageQuotaRequest()).quotas.resources[0]
     assert (quota.type, quota.used, quota.quota, quota.min, quota.max) == ("image", 2, 50, 1, 1000)
     resp = api.get("/v1/cloudimages/quota")
