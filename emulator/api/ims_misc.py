@@ -54,13 +54,12 @@ def list_versions() -> tuple[Response, int]:
     return jsonify({"versions": [_version_view(*v) for v in VERSIONS]}), 300
 
 
-@bp.get("/<version>")
+# only the announced ids are routes: any other single-segment path stays an unpublished one (APIGW.0101)
+@bp.get(f"/<any({', '.join(repr(v[0]) for v in VERSIONS)}):version>")
 @operation("ims.show_version")
 def show_version(version: str) -> tuple[Response, int]:
-    found = [v for v in VERSIONS if v[0] == version]
-    if not found:  # any other single-segment path is simply not published
-        raise ServiceError("APIGW.0101")
-    return jsonify({"versions": [_version_view(*found[0])]}), 300
+    found = next(v for v in VERSIONS if v[0] == version)
+    return jsonify({"versions": [_version_view(*found)]}), 300
 
 
 def _schema(name: str) -> Response:
