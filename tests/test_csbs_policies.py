@@ -29,10 +29,10 @@ def create(csbs, **kw):
 def test_create_answers_definition_numbers_as_strings_and_get_as_numbers(control, project, url):
     server = seed_server(control, project, name="app")
     csbs = Csbs(url, project)
-    created = create(csbs, servers=[server], max_backups=20, retention_duration_days=-1, permanent=False)
+    created = create(csbs, servers=[server], max_backups=20, retention_duration_days=-1, permanent=True)
     op = created["scheduled_operations"][0]
     assert op["operation_definition"] == {"max_backups": "20", "retention_duration_days": "-1",
-                                          "permanent": "False", "plan_id": created["id"], "provider_id": PROVIDER}
+                                          "permanent": "True", "plan_id": created["id"], "provider_id": PROVIDER}
     assert op["trigger"]["properties"]["pattern"] == PATTERN and op["trigger"]["type"] == "time"
     assert op["trigger_id"] == op["trigger"]["id"] and op["trigger"]["properties"]["format"] == "ical"
     assert len(op["trigger"]["properties"]["start_time"]) == 19
@@ -42,7 +42,7 @@ def test_create_answers_definition_numbers_as_strings_and_get_as_numbers(control
     shown = csbs.get(f"/policies/{created['id']}").json()["policy"]
     definition = shown["scheduled_operations"][0]["operation_definition"]
     assert definition["max_backups"] == 20 and definition["retention_duration_days"] == -1
-    assert definition["permanent"] is False
+    assert definition["permanent"] is True
     listed = csbs.get("/policies").json()["policies"]
     assert [p["id"] for p in listed] == [created["id"]]
     assert listed[0]["scheduled_operations"][0]["operation_definition"]["max_backups"] == 20
@@ -85,9 +85,13 @@ def test_update_policy_fields_and_schedule(control, project, url):
         {"id": op_id, "enabled": False, "operation_definition": {"max_backups": 5}}]}}
     resp = csbs.put(f"/policies/{created['id']}", change)
     assert resp.status_code == 200, resp.text
+    updated = resp.json()["policy"]
+    assert updated["scheduled_operations"][0]["operation_definition"]["max_backups"] == "5"  # strings, as on create
+    assert updated["user_id"] is None
     shown = csbs.get(f"/policies/{created['id']}").json()["policy"]
     assert shown["name"] == "p2" and shown["description"] == "changed" and shown["status"] == "disabled"
     assert shown["scheduled_operations"][0]["operation_definition"]["max_backups"] == 5
+    assert "permanent" not in shown["scheduled_operations"][0]["operation_definition"]  # false is not echoed
     bad = {"policy": {"scheduled_operations": [{"id": str(uuid.uuid4()), "enabled": True}]}}
     assert_error(csbs.put(f"/policies/{created['id']}", bad), 400, "CSBS.9001")
 
