@@ -171,3 +171,26 @@ def test_policy_run_with_auto_trigger_names_backups_autobk(control, project, url
     assert csbs.post(f"/providers/{PROVIDER}/checkpoints", body).status_code == 200
     (item,) = csbs.items()
     assert item["name"].startswith("autobk_") and item["extend_info"]["auto_trigger"] is True
+
+
+def test_parallel_creates_bind_a_server_to_one_policy_only(control, project, url):
+    from concurrent.futures import ThreadPoolExecutor
+    server = seed_server(control, project)
+    csbs = Csbs(url, project)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda i: csbs.post("/policies", policy_body(name=f"race{i}", servers=[server])),
+                                range(8)))
+    assert sorted(a.status_code for a in answers) == [200] + [400] * 7
+    assert {a.json()["error_code"] for a in answers if a.status_code == 400} == {"CSBS.6004"}
+    assert len(csbs.get("/policies").json()["policies"]) == 1
+
+
+def test_ids_in_bodies_must_be_uuids(control, project, url):
+    csbs = Csbs(url, project)
+    body = policy_body()
+    body["policy"]["resources"] = [{"id": "not-a-uuid", "type": "OS::Nova::Server", "name": "x"}]
+    assert_error(csbs.post("/policies", body), 400, "CSBS.9001")
+    run = {"checkpoint": {"plan_id": "abc", "parameters": {}}}
+    assert_error(csbs.post(f"/providers/{PROVIDER}/checkpoints", run), 400, "CSBS.9001")
+    check = {"check_protectable": [{"resource_id": "abc", "resource_type": "OS::Nova::Server"}]}
+    assert_error(csbs.post(f"/providers/{PROVIDER}/resources/action", check), 400, "CSBS.9001")

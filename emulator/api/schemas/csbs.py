@@ -67,23 +67,23 @@ class ProtectBody(Base):
 
 
 class ResourceRef(Base):
-    resource_id = fields.String(required=True, validate=validate.Length(1, 64))
+    resource_id = fields.String(required=True, validate=UUID)
     resource_type = fields.String(required=True, validate=validate.Length(1, 64))
 
 
 class VolumeMap(Base):
-    backup_id = fields.String(required=True, validate=validate.Length(1, 64))
-    volume_id = fields.String(required=True, validate=validate.Length(1, 64))
+    backup_id = fields.String(required=True, validate=UUID)
+    volume_id = fields.String(required=True, validate=UUID)
 
 
 class RestoreTarget(Base):
-    resource_id = fields.String(required=True, validate=validate.Length(1, 64))
+    resource_id = fields.String(required=True, validate=UUID)
     resource_type = fields.String(required=True, validate=validate.Length(1, 64))
     volumes = fields.List(fields.Nested(VolumeMap), required=True)
 
 
 class RestorableRef(Base):
-    checkpoint_item_id = fields.String(required=True, validate=validate.Length(1, 64))
+    checkpoint_item_id = fields.String(required=True, validate=UUID)
     target = fields.Nested(RestoreTarget, required=True)
 
 
@@ -102,19 +102,19 @@ class ResourcesAction(Base):
 # -- restores ------------------------------------------------------------------------------------
 
 class RestoreTargets(Base):
-    server_id = fields.String(required=True, validate=validate.Length(1, 64))
+    server_id = fields.String(required=True, validate=UUID)
     volumes = fields.List(fields.Nested(VolumeMap), required=True, validate=validate.Length(1, 64))
 
 
 class RestoreParameters(Base):
-    checkpoint_item_id = fields.String(required=True, validate=validate.Length(1, 64))
+    checkpoint_item_id = fields.String(required=True, validate=UUID)
     power_on = StrictBool(required=True)
     targets = fields.Nested(RestoreTargets, required=True)
 
 
 class RestoreOptions(Base):
     provider_id = fields.String(required=True)
-    checkpoint_id = fields.String(required=True, validate=validate.Length(1, 64))
+    checkpoint_id = fields.String(required=True, validate=UUID)
     restore_target = fields.String(allow_none=True)
     parameters = fields.Nested(RestoreParameters, required=True)
 
@@ -181,7 +181,7 @@ class ScheduledOperationUpdate(Base):
 
 
 class PolicyResource(Base):
-    id = fields.String(required=True, validate=validate.Length(1, 64))
+    id = fields.String(required=True, validate=UUID)
     type = fields.String(required=True, validate=validate.OneOf(["OS::Nova::Server"]))
     name = fields.String(required=True, validate=validate.Length(1, 255))
     extra_info = fields.Raw(allow_none=True)
@@ -222,11 +222,11 @@ class PolicyUpdateBody(Base):
 
 class RunParameters(Base):
     auto_trigger = fields.Boolean(load_default=False)
-    resources = fields.List(fields.String(validate=validate.Length(1, 64)), load_default=list)
+    resources = fields.List(fields.String(validate=UUID), load_default=list)
 
 
 class RunPolicy(Base):
-    plan_id = fields.String(required=True, validate=validate.Length(1, 64))
+    plan_id = fields.String(required=True, validate=UUID)
     parameters = fields.Nested(RunParameters, required=True)
 
 
@@ -305,7 +305,7 @@ class ReplicateBody(Base):
 
 
 class ReplicatePolicyOptions(ReplicateOptions):
-    policy_id = fields.String(required=True, validate=validate.Length(1, 64))
+    policy_id = fields.String(required=True, validate=UUID)
     auto_trigger = StrictBool()
 
 
