@@ -200,3 +200,37 @@ def test_first_backup_is_full_later_ones_incremental(control, project, url):
     second = csbs.backup(server["id"], incremental=True)
     assert first["extend_info"]["incremental"] is False
     assert second["extend_info"]["incremental"] is True
+
+
+def test_progress_rises_with_virtual_time(control, project, url):
+    control.put("/transitions", {"csbs.protect": "seconds:1000"})
+    server = seed_server(control, project)
+    csbs = Csbs(url, project)
+    item = csbs.backup(server["id"])
+    assert item["status"] == "waiting_protect" or item["extend_info"]["progress"] <= 1
+    control.post("/clock/advance", {"seconds": 500})
+    half = csbs.items()[0]
+    assert half["status"] == "protecting" and 50 <= half["extend_info"]["progress"] <= 51
+    assert half["extend_info"]["supported_restore_mode"] == "snapshot"
+    control.post("/clock/advance", {"seconds": 500})
+    done = csbs.items()[0]
+    assert done["status"] == "available" and done["extend_info"]["progress"] == 100
+
+
+def test_seeding_backups_checks_its_input(control, project, url):
+    server = seed_server(control, project, shared=True)
+    fixed = str(uuid.uuid4())
+    resp = control.post("/seed/csbs_backups", {"project_id": project, "backups": [
+        {"id": fixed, "server_id": server["id"], "name": "seeded"}]})
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["backups"][0]["id"] == fixed
+    shown = Csbs(url, project).item(fixed).json()["checkpoint_item"]
+    assert shown["status"] == "available" and len(shown["extend_info"]["volume_backups"]) == 2  # shared disk kept
+    again = control.post("/seed/csbs_backups", {"project_id": project, "backups": [
+        {"id": fixed, "server_id": server["id"]}]})
+    assert again.status_code == 409
+    for bad in ({"project_id": project, "backups": [{"server_id": str(uuid.uuid4())}]},
+                {"project_id": project, "backups": [{"server_id": server["id"], "status": "deleting"}]},
+                {"project_id": project}):
+        assert control.post("/seed/csbs_backups", bad).status_code == 400
+    assert len(Csbs(url, project).items()) == 1
