@@ -78,6 +78,20 @@ def test_data_disk_images_from_an_ecs_report_sub_jobs(url, control, project):
         assert img.status == "active" and img.virtual_env_type == "DataImage"
 
 
+def test_system_and_data_images_from_an_ecs_and_an_ova_file_use_sub_jobs(url, control, project):
+    ims = ims_client(url, project)
+    server = seed_server(control, project, data_disks=1)
+    body = CreateImageRequestBody(name="sys", instance_id=server["id"],
+                                  data_images=[CreateDataImage(name="data", volume_id=server["volumes"][1]["id"])])
+    job = wait_job(ims, ims.create_image(CreateImageRequest(body=body)).job_id)
+    assert job.job_type == "imsVolumesToSysDataImagesJob" and job.entities.image_id is None
+    made = [image(ims, s.entities.image_id) for s in job.entities.sub_jobs_result]
+    assert [(i.name, i.virtual_env_type) for i in made] == [("sys", "FusionCompute"), ("data", "DataImage")]
+    ova = wait_job(ims, _create(ims, name="ova", image_url="ims-bucket:vm.ova", min_disk=40))
+    assert ova.job_type == "imsImportOvaImageJob"
+    assert [s.job_type for s in ova.entities.sub_jobs_result] == ["imsImportImageJob"]
+
+
 def test_system_disk_image_from_a_data_disk_needs_os_version(url, api, control, project):
     ims = ims_client(url, project)
     server = seed_server(control, project)
@@ -140,7 +154,9 @@ def test_list_filters_and_headers(url, api, control, project):
     assert resp.headers["Cache-Control"] == "no-cache, no-store, must-revalidate"
     assert resp.headers["Content-Type"] == "application/json; charset=UTF-8"
     assert {i.id for i in ims.list_images(ListImagesRequest(imagetype="private")).images} == {a, b}
-    assert ims.list_images(ListImagesRequest(imagetype="gold")).images == []
+    gold = ims.list_images(ListImagesRequest(imagetype="gold", visibility="public", protected="true")).images
+    assert gold and {(i.imagetype, i.visibility, i.status) for i in gold} == {("gold", "public", "active")}
+    assert not {a, b} & {i.id for i in gold}
     assert ims.list_images(ListImagesRequest(status="killed")).images == []
     assert [i["id"] for i in api.get("/v2/cloudimages?__whole_image=false&sort_key=name&sort_dir=asc")
             .json()["images"]] == [a, b]
@@ -176,6 +192,16 @@ def test_list_paging_with_marker_and_next(url, api, control, project):
     assert [i["id"] for i in last["images"]] == ids[2:] and "next" not in last
     sdk = ims.list_images(ListImagesRequest(limit=2, marker=ids[1], sort_key="name", sort_dir="asc"))
     assert [i.id for i in sdk.images] == ids[2:]
+
+
+def test_public_images_are_visible_to_every_project_and_read_only(url, api):
+    ims = ims_client(url, api.project_id)
+    (public,) = ims.list_images(ListImagesRequest(imagetype="gold", limit=1)).images
+    assert image(ims, public.id).name == public.name  # ?id= finds a public image too
+    assert api.delete(f"/v2/images/{public.id}").json()["error"]["code"] == "IMG.0094"
+    body = ExportImageRequestBody(bucket_url="ims-bucket:out.qcow2", file_format="qcow2")
+    assert refusal(ims.export_image, ExportImageRequest(public.id, body)).error_code == "IMG.0077"
+    assert api.get("/v2/cloudimages").json()["images"] == []  # not listed unless asked for
 
 
 def test_images_of_other_projects_are_invisible(url, api, control, project):

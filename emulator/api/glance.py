@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from emulator.api.ims import listed, next_link, patch_image
+from emulator.api.ims import GLANCE_CREATE_FIELDS, GLANCE_FIELDS, listed, next_link, patch_image
 from emulator.api.ops import body_json, ctx, db, load, operation
 from emulator.api.schemas import ims as schemas
 from emulator.domain import image_create, images
@@ -25,7 +25,7 @@ def create_image_metadata() -> tuple[Response, int]:
     data = load(schemas.GlanceCreateBody(), data)
     with db().write() as tx:
         img = image_create.glance_create(tx, ctx(), data)
-    return jsonify(images.image_view(img)), 201
+    return jsonify(images.image_view(img, GLANCE_CREATE_FIELDS)), 201
 
 
 @bp.get("/v2/images")
@@ -34,7 +34,7 @@ def list_images() -> Response:
     query = request.args.to_dict()
     page = listed(ctx(), query, 25)
     first = {k: v for k, v in query.items() if k != "marker"}
-    body: dict[str, Any] = {"images": [images.image_view(i) for i in page.images],
+    body: dict[str, Any] = {"images": [images.image_view(i, GLANCE_FIELDS) for i in page.images],
                             "first": next_link("/v2/images", first, None) or _first(first),
                             "schema": "/v2/schemas/images"}
     link = next_link("/v2/images", query, page.next_marker)
@@ -57,13 +57,13 @@ def show_image(image_id: str) -> Response:
     if img.status in ("queued", "saving"):  # a read of an image being made counts as a poll of its job
         with db().write() as tx:
             img = images.refresh(tx, img, c.now, poll=True)
-    return jsonify(images.image_view(img))
+    return jsonify(images.image_view(img, GLANCE_FIELDS))
 
 
 @bp.patch("/v2/images/<image_id>")
 @operation("ims.glance_update_image", resource_arg="image_id")
 def update_image(image_id: str) -> Response:
-    return patch_image(image_id)
+    return patch_image(image_id, GLANCE_FIELDS)
 
 
 @bp.delete("/v2/images/<image_id>")

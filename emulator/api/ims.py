@@ -18,6 +18,39 @@ from emulator.domain.records import Task
 
 SERVICE = "ims"
 bp = Blueprint("ims_images", __name__)
+# the attributes each response model declares (SDK ground truth) + __whole_image (live, golangsdk)
+IMS_FIELDS = frozenset({
+    "__account_code", "__backup_id", "__data_origin", "__description", "__image_displayname", "__image_size",
+    "__image_source_type", "__imagetype", "__is_offshelved", "__isregistered", "__lazyloading",
+    "__originalimagename", "__os_bit", "__os_feature_list", "__os_type", "__os_version", "__platform",
+    "__productcode", "__root_origin", "__sequence_num", "__support_agent_list", "__support_amd", "__support_arm",
+    "__support_diskintensive", "__support_fc_inject", "__support_highperformance", "__support_kvm",
+    "__support_kvm_gpu_type", "__support_kvm_hi1822_hisriov", "__support_kvm_hi1822_hivirtionet",
+    "__support_kvm_infiniband", "__support_largememory", "__support_xen", "__support_xen_gpu_type",
+    "__support_xen_hana", "__system__cmkid", "__system_support_market", "active_at", "checksum", "container_format",
+    "created_at", "disk_format", "enterprise_project_id", "file", "hw_firmware_type", "hw_vif_multiqueue_enabled",
+    "id", "max_ram", "min_disk", "min_ram", "name", "os_shutdown_timeout", "owner", "protected", "schema", "self",
+    "size", "status", "tags", "updated_at", "virtual_env_type", "virtual_size", "visibility", "__whole_image",
+})
+GLANCE_FIELDS = frozenset({
+    "__account_code", "__backup_id", "__data_origin", "__description", "__image_location", "__image_size",
+    "__image_source_type", "__imagetype", "__is_config_init", "__is_offshelved", "__isregistered", "__lazyloading",
+    "__originalimagename", "__os_bit", "__os_feature_list", "__os_type", "__os_version", "__platform",
+    "__productcode", "__root_origin", "__sequence_num", "__support_agent_list", "__support_amd", "__support_arm",
+    "__support_diskintensive", "__support_fc_inject", "__support_highperformance", "__support_kvm",
+    "__support_kvm_gpu_type", "__support_kvm_infiniband", "__support_largememory", "__support_xen",
+    "__support_xen_gpu_type", "__support_xen_hana", "__system__cmkid", "_sys_enterprise_project_id", "active_at",
+    "checksum", "container_format", "created_at", "disk_format", "enterprise_project_id", "file",
+    "hw_firmware_type", "hw_vif_multiqueue_enabled", "id", "max_ram", "min_disk", "min_ram", "name", "owner",
+    "protected", "schema", "self", "size", "status", "tags", "updated_at", "virtual_env_type", "virtual_size",
+    "visibility", "__whole_image",
+})
+GLANCE_CREATE_FIELDS = frozenset({
+    "__image_size", "__image_source_type", "__imagetype", "__isregistered", "__os_bit", "__os_type", "__os_version",
+    "__platform", "__root_origin", "checksum", "container_format", "created_at", "disk_format", "file", "id",
+    "min_disk", "min_ram", "name", "owner", "protected", "schema", "self", "size", "status", "tags", "updated_at",
+    "virtual_env_type", "virtual_size", "visibility", "__whole_image",
+})
 LIST_HEADERS = {"Cache-Control": "no-cache, no-store, must-revalidate",
                 "Content-Type": "application/json; charset=UTF-8"}
 
@@ -120,7 +153,7 @@ def next_link(path: str, query: dict[str, str], marker: str | None) -> str | Non
 def list_images() -> Response:
     query = request.args.to_dict()
     page = listed(ctx(), query, 500)
-    body: dict[str, Any] = {"images": [images.image_view(i) for i in page.images]}
+    body: dict[str, Any] = {"images": [images.image_view(i, IMS_FIELDS) for i in page.images]}
     link = next_link("/v2/cloudimages", query, page.next_marker)
     if link:
         body["next"] = link
@@ -129,14 +162,14 @@ def list_images() -> Response:
     return resp
 
 
-def patch_image(image_id: str) -> Response:
+def patch_image(image_id: str, fields: frozenset[str]) -> Response:
     ops = images.normalise_patch(body_json())
     with db().write() as tx:
         img = images.update_image(tx, ctx(), image_id, ops)
-    return jsonify(images.image_view(img))
+    return jsonify(images.image_view(img, fields))
 
 
 @bp.patch("/v2/cloudimages/<image_id>")
 @operation("ims.update_image", resource_arg="image_id")
 def update_image(image_id: str) -> Response:
-    return patch_image(image_id)
+    return patch_image(image_id, IMS_FIELDS)

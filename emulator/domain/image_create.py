@@ -9,10 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.domain import image_rules as rules
 from emulator.domain import jobs, regions, servers
-from emulator.domain.clock import iso_millis
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
-from emulator.domain.ids import new_job_id
 from emulator.domain.images import (
     KIND,
     check_common,
@@ -22,6 +20,7 @@ from emulator.domain.images import (
     new_image,
     source,
     start_job,
+    start_parent_job,
 )
 from emulator.domain.records import Entity, Task
 
@@ -73,8 +72,11 @@ def _from_server(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
              "min_disk": max(40, int(system.doc["size"])), "__data_origin": f"instance,{server.id}",
              "__originalimagename": server.doc.get("image_id", "")}
     img = new_image(tx, ctx, data["name"], {"type": "ecs", "server_id": server.id}, attrs=attrs)
-    extra = [_data_image(tx, ctx, d, vol) for d, vol in disks]
-    return start_job(tx, ctx, "ims.create_image", [img, *extra], job_type="imsCreateImageByInstance")
+    if not disks:
+        return start_job(tx, ctx, "ims.create_image", [img], job_type="imsCreateImageByInstance")
+    extra = [_data_image(tx, ctx, d, vol) for d, vol in disks]  # system + data images: one sub-job per disk
+    return start_parent_job(tx, ctx, "ims.create_image", [img, *extra], job_type="imsVolumesToSysDataImagesJob",
+                            sub_job_type="imsCopyVolumeToImageJob")
 
 
 def _data_disk_requests(tx: Tx, ctx: Ctx, items: list[dict[str, Any]],
@@ -117,13 +119,8 @@ def _data_disk_images(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
     """Only data_images: one data image per disk, a parent job with one sub-job per disk."""
     disks = _data_disk_requests(tx, ctx, data["data_images"], None)
     images = [_data_image(tx, ctx, d, vol) for d, vol in disks]
-    subs = [{"status": "RUNNING", "job_id": new_job_id(), "job_type": "imsCopyVolumeToImageJob",
-             "begin_time": iso_millis(ctx.now), "end_time": "", "entities": {"image_id": i.id, "image_name": i.name}}
-            for i in images]
-    task = jobs.start(tx, ctx, "ims.create_image", entity_kind=KIND, entity_id=images[0].id,
-                      payload={"images": [i.id for i in images]}, job_type="imsVolumesToSysDataImagesJob",
-                      entities={"sub_jobs_result": subs, "sub_jobs_list": [s["job_id"] for s in subs]})
-    return task
+    return start_parent_job(tx, ctx, "ims.create_image", images, job_type="imsVolumesToSysDataImagesJob",
+                            sub_job_type="imsCopyVolumeToImageJob")
 
 
 def _from_volume(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
@@ -153,6 +150,9 @@ def _from_file(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
              "__data_origin": f"file,{url}", "__root_origin": "file", "virtual_env_type": _env(data.get("type")),
              "disk_format": "iso" if iso else "zvhd2"}
     img = new_image(tx, ctx, data["name"], {"type": "file"}, attrs=attrs)
+    if url.lower().endswith(".ova"):  # an OVA file is unpacked by a sub-job per disk image
+        return start_parent_job(tx, ctx, "ims.create_image", [img], job_type="imsImportOvaImageJob",
+                                sub_job_type="imsImportImageJob")
     return start_job(tx, ctx, "ims.create_image", [img], job_type="imsImportImageJob")
 
 
@@ -215,7 +215,7 @@ def register_image(tx: Tx, ctx: Ctx, image_id: str, image_url: str) -> Task:
 # -- export and copies -------------------------------------------------------------------------
 
 def export_image(tx: Tx, ctx: Ctx, image_id: str, data: dict[str, Any]) -> Task:
-    img = get_own_image(tx, ctx.project_id, image_id)
+    img = get_own_image(tx, ctx.project_id, image_id, public_code="IMG.0077")
     if is_whole_image(img):
         raise rules.refuse_whole("export")
     _check_usable(img)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import image_rules as rules
+from emulator.domain import public_images
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import is_uuid
 from emulator.domain.images import KIND, STATUSES, shared_with
@@ -119,14 +120,23 @@ def _candidates(tx: Tx, project_id: str, query: Mapping[str, str]) -> list[Entit
     member_status = query.get("member_status")
     if member_status and member_status not in MEMBER_STATUSES:
         raise _bad("member_status")
-    own = [] if imagetype in ("shared", "gold", "market") or member_status else tx.entities.list(KIND, project_id, cols)
-    if imagetype in ("gold", "market"):
-        return [i for i in tx.entities.list(KIND, None, cols) if i.doc.get("__imagetype") == imagetype]
+    if imagetype == "gold" or (query.get("visibility") == "public" and not imagetype):
+        return [i for i in public_images.all_images() if _matches_columns(i, status, name, image_id)]
+    if imagetype == "market":
+        return []
+    own = [] if imagetype == "shared" or member_status else tx.entities.list(KIND, project_id, cols)
     if imagetype == "private":
         return own
+    if image_id and not own and public_images.get(image_id) is not None:  # TF reads one image by ?id=
+        return [i for i in public_images.all_images() if _matches_columns(i, status, name, image_id)]
     shared_ids = shared_with(tx, project_id, member_status or ("accepted" if imagetype != "shared" else None))
     shared = tx.entities.list(KIND, None, [*cols, ("id", "in", shared_ids)]) if shared_ids else []
     return own + [i for i in shared if i.project_id != project_id]
+
+
+def _matches_columns(img: Entity, status: str | None, name: str | None, image_id: str | None) -> bool:
+    return ((not status or img.status == status) and (not name or img.name == name)
+            and (not image_id or img.id == image_id))
 
 
 def _checks(query: Mapping[str, str], project_id: str) -> list[Callable[[Entity], bool]]:

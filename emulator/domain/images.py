@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import image_rules as rules
-from emulator.domain import jobs
+from emulator.domain import jobs, public_images
 from emulator.domain.clock import iso_seconds
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
@@ -42,14 +42,16 @@ def visible_to(tx: Tx, img: Entity, project_id: str) -> bool:
 def get_image(tx: Tx, project_id: str, image_id: str) -> Entity:
     if not is_uuid(image_id):
         raise ServiceError("IMG.0027", f"Image {image_id} does not exist.")
-    img = tx.entities.get(KIND, image_id)
+    img = tx.entities.get(KIND, image_id) or public_images.get(image_id)
     if img is None or not visible_to(tx, img, project_id):
         raise ServiceError("IMG.0027", f"Image {image_id} does not exist.")
     return img
 
 
-def get_own_image(tx: Tx, project_id: str, image_id: str) -> Entity:
+def get_own_image(tx: Tx, project_id: str, image_id: str, public_code: str = "IMG.0047") -> Entity:
     img = get_image(tx, project_id, image_id)
+    if img.doc.get("visibility") == "public":
+        raise ServiceError(public_code)
     if img.project_id != project_id:
         raise ServiceError("IMG.0047")
     return img
@@ -63,9 +65,10 @@ def source(img: Entity) -> dict[str, Any]:
     return img.doc.get("_source", {})
 
 
-def image_view(img: Entity) -> dict[str, Any]:
-    """The wire image object (internal keys dropped)."""
-    return {k: v for k, v in img.doc.items() if not k.startswith("_") or k.startswith("__")}
+def image_view(img: Entity, fields: frozenset[str] | None = None) -> dict[str, Any]:
+    """The wire image object (internal keys dropped; only `fields` when a response model limits them)."""
+    return {k: v for k, v in img.doc.items()
+            if (not k.startswith("_") or k.startswith("__")) and (fields is None or k in fields)}
 
 
 # -- making an image ---------------------------------------------------------------------------
@@ -94,16 +97,17 @@ def new_image(tx: Tx, ctx: Ctx, name: str, src: dict[str, Any], *, status: str =
     doc: dict[str, Any] = {
         "schema": "/v2/schemas/image", "id": image_id, "name": name, "status": status,
         "visibility": "private", "protected": False, "owner": owner, "__imagetype": "private",
-        "__whole_image": "false", "__backup_id": "", "__data_origin": "", "__root_origin": "",
+        "__whole_image": "false", "__backup_id": "", "__data_origin": "",
         "__originalimagename": "", "__image_source_type": "uds", "__image_size": "0", "__isregistered": "true",
         **rules.os_attrs(DEFAULT_OS), "__description": "", "__lazyloading": "true",
-        "__system_support_market": False, "__productcode": "", "virtual_env_type": "FusionCompute",
+        "__productcode": "", "__support_fc_inject": "false", "hw_vif_multiqueue_enabled": "false",
+        "virtual_env_type": "FusionCompute",
         "disk_format": "zvhd2", "container_format": "bare", "min_disk": 40, "min_ram": 0, "size": 0,
         "virtual_size": None, "checksum": EMPTY_MD5, "tags": [], "self": f"/v2/images/{image_id}",
         "file": f"/v2/images/{image_id}/file", "created_at": iso_seconds(ctx.now),
         "updated_at": iso_seconds(ctx.now), "enterprise_project_id": "0", "hw_firmware_type": "bios",
     }
-    doc.update({k: v for k, v in (attrs or {}).items() if v is not None})
+    doc.update({k: v for k, v in (attrs or {}).items() if v is not None and v != ""})
     doc["_source"] = {"whole": False, "replicated_from_backup_image": False, "backup_shared_to_us": False, **src}
     return tx.entities.insert(Entity(KIND, image_id, owner, ctx.now, doc=doc, status=status, name=name, ref=ref))
 
@@ -146,6 +150,19 @@ def start_job(tx: Tx, ctx: Ctx, op: str, images: list[Entity], *, job_type: str 
     return jobs.start(tx, ctx, op, entity_kind=KIND if main else None, entity_id=main.id if main else None,
                       payload={"images": [i.id for i in images], **(payload or {})},
                       entities={**ents, **(entities or {})}, job_type=job_type)
+
+
+def start_parent_job(tx: Tx, ctx: Ctx, op: str, images: list[Entity], *, job_type: str,
+                     sub_job_type: str) -> Task:
+    """A job with one sub-job per image: entities carry only sub_jobs_result / sub_jobs_list (recordings)."""
+    from emulator.domain.clock import iso_millis
+    from emulator.domain.ids import new_job_id
+    subs = [{"status": "RUNNING", "job_id": new_job_id(), "job_type": sub_job_type,
+             "begin_time": iso_millis(ctx.now), "end_time": "", "entities": {"image_id": i.id, "image_name": i.name}}
+            for i in images]
+    return jobs.start(tx, ctx, op, entity_kind=KIND, entity_id=images[0].id,
+                      payload={"images": [i.id for i in images]}, job_type=job_type,
+                      entities={"sub_jobs_result": subs, "sub_jobs_list": [s["job_id"] for s in subs]})
 
 
 def images_done(tx: Tx, task: Task, now: float) -> None:
@@ -315,10 +332,10 @@ def _coerce(attr: str, value: Any) -> Any:
 
 def delete_image(tx: Tx, ctx: Ctx, image_id: str, delete_backup: bool) -> None:
     img = get_image(tx, ctx.project_id, image_id)
-    if img.project_id != ctx.project_id:
-        raise ServiceError("IMG.0092")
     if img.doc.get("visibility") == "public":
         raise ServiceError("IMG.0094")
+    if img.project_id != ctx.project_id:
+        raise ServiceError("IMG.0092")
     if img.doc.get("protected"):
         raise ServiceError("IMG.0028")
     task = pending_task(tx, img)
