@@ -12,15 +12,37 @@ from contract_tests.checks import COLUMNS, Result, evaluate
 from contract_tests.env import Env
 from contract_tests.fixtures import fixture_names, load_allowlist
 from contract_tests.scenarios import SCENARIOS
+from contract_tests.sdk_calls import CALLS, invoke, unknown_fields
 from tests.support import InProcessServer
 
 
-def collect(fixtures: Iterable[str]) -> list[Result]:
+def collect(fixtures: Iterable[str], with_sdk: bool) -> tuple[list[Result], list[tuple[str, str, str]]]:
     server = InProcessServer()
     try:
-        return [evaluate(Env(server.url), name) for name in fixtures]
+        results = [evaluate(Env(server.url), name) for name in fixtures]
+        sdk = [sdk_row(server.url, name) for name in sorted(CALLS)] if with_sdk else []
+        return results, sdk
     finally:
         server.stop()
+
+
+def sdk_row(url: str, name: str) -> tuple[str, str, str]:
+    """(operation, answered, fits the model) for one SDK operation called through the SDK."""
+    try:
+        response = invoke(Env(url), CALLS[name])
+    except Exception as exc:  # noqa: BLE001 - any failure is a row in the table, not a crash
+        return name, f"FAIL ({type(exc).__name__}: {str(exc)[:70]})", "n/a"
+    unknown = unknown_fields(CALLS[name], response)
+    return name, "pass", "pass" if not unknown else "FAIL " + "; ".join(unknown)[:100]
+
+
+def render_sdk(rows: list[tuple[str, str, str]]) -> str:
+    width = max(len(r[0]) for r in rows)
+    lines = ["", f"{'SDK operation (called through the SDK)':<{width}}  answered  fits model", "-" * (width + 22)]
+    lines += [f"{name:<{width}}  {answered:<8}  {fits}" for name, answered, fits in rows]
+    ok = sum(a == "pass" and f == "pass" for _, a, f in rows)
+    lines += ["", f"{ok} of {len(rows)} SDK operations answer and fit their response models"]
+    return "\n".join(lines)
 
 
 def render(results: list[Result], verbose: bool) -> str:
@@ -47,14 +69,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m contract_tests")
     parser.add_argument("--report", action="store_true", help="print the conformance table")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every difference under its row")
-    parser.add_argument("-k", default="", help="only recorded files whose name contains this text")
+    parser.add_argument("-k", default="", help="only recorded files whose name contains this text (no SDK table)")
     args = parser.parse_args(argv)
     if not args.report:
         parser.print_help()
         return 2
-    results = collect(n for n in fixture_names() if args.k in n)
+    results, sdk = collect((n for n in fixture_names() if args.k in n), with_sdk=not args.k)
     print(render(results, args.verbose))
-    return 0 if all(r.ok for r in results) else 1
+    if sdk:
+        print(render_sdk(sdk))
+    return 0 if all(r.ok for r in results) and all(a == f == "pass" for _, a, f in sdk) else 1
 
 
 if __name__ == "__main__":
