@@ -119,3 +119,20 @@ def test_sdk_walk_reports_unknown_fields_and_types() -> None:
     body["entities"]["process_percent"] = "half"
     found = {(p.path, p.detail.split(" ")[0]) for p in walk_response(service, cls, body)}
     assert found == {("$.entities.__data_images", "field"), ("$.entities.process_percent", "model")}
+
+
+def test_a_live_answer_loses_conformance_when_mutated(emulator: object) -> None:
+    """The same proof on a real emulator answer: conforming as served, failing once a field is dropped or renamed."""
+    from contract_tests.env import Env
+    from contract_tests.fixtures import load_allowlist
+    from contract_tests.scenarios import run
+
+    name = "csbs/show_checkpoint_item.200.json"
+    rec, out = load_fixture(name), run(Env(emulator.url), name)  # type: ignore[attr-defined]
+    assert split(compare_response(name, rec, out.status, out.body), name, load_allowlist())[0] == []
+    item = copy.deepcopy(out.body)
+    del item["checkpoint_item"]["extend_info"]["volume_backups"]
+    item["checkpoint_item"]["checkpointId"] = item["checkpoint_item"].pop("checkpoint_id")
+    assert checks(compare_response(name, rec, out.status, item)) == {
+        (MISSING, "$.checkpoint_item.extend_info.volume_backups"), (MISSING, "$.checkpoint_item.checkpoint_id"),
+        (EXTRA, "$.checkpoint_item.checkpointId")}
