@@ -51,12 +51,13 @@ def render(results: list[Result], verbose: bool, every_file: bool = True) -> str
     lines = [head, "-" * len(head)]
     for r in results:
         pending = SCENARIOS[r.fixture].pending if r.fixture in SCENARIOS else "no scenario"
-        verdict = "conforms" if r.ok else ("pending (xfail)" if pending else "FAILS")
+        verdict = ("conforms" + ("*" if r.allowed else "")) if r.ok else ("pending (xfail)" if pending else "FAILS")
         lines.append(f"{r.fixture:<{width}}  " + "  ".join(f"{r.column(c):<7}" for c in COLUMNS) + f"  {verdict}")
         if verbose and not r.ok:
             lines += [f"    ! {r.error}"] if r.error else [f"    - {p}" for p in r.problems]
     conform = sum(r.ok for r in results)
-    lines += ["", f"{conform} of {len(results)} recorded responses conform"]
+    lines += ["", f"{conform} of {len(results)} recorded responses conform"
+                  f" (* = {sum(r.ok and bool(r.allowed) for r in results)} of them with allow-listed differences)"]
     used = {a for r in results for a in r.allowed}
     lines += [f"allow-list: {len(used)} of {len(load_allowlist())} entries in use"]
     for entry in load_allowlist() if every_file else []:

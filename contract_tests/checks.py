@@ -10,9 +10,10 @@ import requests
 from huaweicloudsdkcore.exceptions.exception_handler import DefaultExceptionHandler
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException, SdkException
 
-from contract_tests.compare import CHECKS, Allowance, Problem, compare_response, split
+from contract_tests.compare import CHECKS, FORMAT, Allowance, Problem, compare_response, split
 from contract_tests.env import Env, Outcome, ScenarioError
 from contract_tests.fixtures import load_allowlist, load_fixture
+from contract_tests.formats import classify
 from contract_tests.scenarios import run
 from contract_tests.sdk_models import SDK, response_model, walk_response
 
@@ -53,6 +54,14 @@ def sdk_error_problems(fixture: str, recorded: dict[str, Any], out: Outcome) -> 
     return [Problem(SDK, "$", "SDK raised nothing for an error answer")]
 
 
+def header_problems(out: Outcome) -> list[Problem]:
+    """Every answer carries X-Request-Id, 32 lowercase hex (live-behaviour.md), which the SDK reads into errors."""
+    request_id = {k.lower(): v for k, v in out.headers.items()}.get("x-request-id", "")
+    if classify(request_id) != "hex32":
+        return [Problem(FORMAT, "<header X-Request-Id>", f"{request_id!r} is not 32 lowercase hex")]
+    return []
+
+
 def _error_code(body: dict[str, Any]) -> str | None:
     for key in ("error_code", "code"):
         if key in body:
@@ -69,7 +78,7 @@ def evaluate(env: Env, fixture: str, allow: list[Allowance] | None = None) -> Re
     except ScenarioError as exc:
         result.error = str(exc)
         return result
-    problems = compare_response(fixture, recorded, out.status, out.body)
+    problems = compare_response(fixture, recorded, out.status, out.body) + header_problems(out)
     if recorded["status"] >= 400:
         problems += sdk_error_problems(fixture, recorded, out)
     elif (model := response_model(fixture)) and out.status < 400:
