@@ -7,7 +7,8 @@ Rules (documented in fixtures/README.md):
   null where the recording has a value is a failure. A recorded integer requires an integer (Go clients decode
   ints); a recorded fraction accepts any number.
 - formats: a recorded string that is an id (UUID, 32-hex) or a timestamp fixes the format of the emulator's value.
-- enums: values of documented enumerations (contract_tests/enums.py) must be in the documented set.
+- enums: values of documented enumerations (contract_tests/enums.py) must be in the documented set; values that
+  identify the recorded situation (a job's type and status, an error code) must equal the recording's.
 - lists: every recorded element is a sample; each emulator element is compared against the union of samples
   (a key present in every sample is required, one present in some is optional).
 - maps keyed by ids (e.g. ECS `addresses` keyed by VPC id): keys are compared by format, values as samples.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from contract_tests.enums import enum_for
+from contract_tests.enums import enum_for, pinned
 from contract_tests.formats import classify, glob
 from contract_tests.objects import known_elsewhere
 
@@ -104,6 +105,9 @@ class Comparator:
                 self.compare(elements, item, path + "[]")
         elif kind == "str":
             self._string([s for s in typed if isinstance(s, str)], actual, path)
+        if pinned(self.fixture, path) and not isinstance(actual, (dict, list)) and actual not in typed:
+            self.add(ENUM, path, f"{actual!r}, the recording shows {typed[0]!r} for this situation")
+            return
         allowed = enum_for(self.fixture, path)
         if allowed is not None and not isinstance(actual, (dict, list)) and actual not in allowed:
             self.add(ENUM, path, f"{actual!r} not in documented set {sorted(map(str, allowed))}")
