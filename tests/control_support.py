@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -17,7 +18,7 @@ from huaweicloudsdkecs.v2 import (
     ShowServerRequest,
 )
 
-from tests.support import Control, ecs_client, server_spec
+from tests.support import Control, InProcessServer, ecs_client, server_spec
 
 
 class Ecs:
@@ -72,3 +73,11 @@ def raw_job(url: str, project: str, job_id: str, session: requests.Session | Non
                     headers={"X-Auth-Token": "t", "X-Project-Id": project})
     assert resp.status_code == 200, resp.text
     return resp.json()
+
+
+def own_emulator() -> Iterator[InProcessServer]:
+    """A module's own server (use as its `emulator` fixture): the virtual clock is global to a
+    server, so modules that advance it must not shift the timestamps other modules compare."""
+    server = InProcessServer()
+    yield server
+    server.stop()

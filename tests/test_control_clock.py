@@ -6,7 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.control_support import Ecs, seeded_server
+from tests.control_support import Ecs, own_emulator, seeded_server
+
+emulator = pytest.fixture(scope="module", name="emulator")(own_emulator)  # this module moves the clock
 
 
 def _iso(text: str) -> datetime:

@@ -7,10 +7,12 @@ import pytest
 from huaweicloudsdkcore.exceptions import exceptions as sdk_exc
 from huaweicloudsdkims.v2 import ListImagesRequest, ShowJobRequest
 
-from tests.control_support import add_fault
+from tests.control_support import add_fault, own_emulator
 from tests.csbs_support import Csbs
 from tests.ims_support import image, seed_csbs, seed_server, whole_image
 from tests.support import ims_client, new_project
+
+emulator = pytest.fixture(scope="module", name="emulator")(own_emulator)  # this module moves the clock
 
 
 @pytest.fixture

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.control_support import Ecs, pending_jobs, seeded_server
+from tests.control_support import Ecs, own_emulator, pending_jobs, seeded_server
+
+emulator = pytest.fixture(scope="module", name="emulator")(own_emulator)  # this module moves the clock
 
 
 @pytest.fixture
