@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emulator.domain import backups
+from emulator.domain import backups, servers
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import new_uuid
@@ -137,7 +137,7 @@ def run(tx: Tx, ctx: Ctx, policy_id: str, params: dict[str, Any]) -> Entity:
     checkpoint = backups.new_checkpoint(tx, ctx, plan, RUN_EXTRA_INFO)
     auto = bool(params.get("auto_trigger"))
     for res in ok:
-        server = tx.entities.get("server", res["id"], ctx.project_id)
+        server = tx.entities.get(servers.SERVER, res["id"], ctx.project_id)
         assert server is not None
         item = backups.new_item(tx, ctx, checkpoint, server, name=None, auto_trigger=auto, policy_id=policy.id,
                                 incremental=True)
