@@ -263,3 +263,19 @@ def test_cross_region_copy_of_a_system_image_needs_no_vault(url, control, projec
     assert job.status == "SUCCESS"
     assert image(ims_client(url, dest_id), job.entities.image_id).status == "active"
     assert refusal(_cross, ims, image_id, "cn-north-4_x").error_code == "IMG.0105"  # own region
+
+
+# -- KooGallery ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path, value", [("/__imagetype", "market"), ("/__system_support_market", "true")])
+def test_a_full_ecs_image_cannot_become_a_market_image(url, api, control, project, path, value):
+    server = seed_server(control, project)
+    ims = ims_client(url, project)
+    whole = wait_job(ims, whole_image(ims, backup_id=seed_cbr(control, project, server["id"]),
+                                      whole_image_type="CBR")).entities.image_id
+    system = wait_job(ims, api.post("/v2/cloudimages/action", {"name": "sys", "instance_id": server["id"]})
+                      .json()["job_id"]).entities.image_id
+    patch = [{"op": "add", "path": path, "value": value}]
+    assert _error(api.patch(f"/v2/cloudimages/{whole}", patch)) == "IMG.0105"
+    assert _error(api.patch(f"/v2/images/{whole}", patch)) == "IMG.0105"
+    assert api.patch(f"/v2/cloudimages/{system}", patch).status_code == 200
