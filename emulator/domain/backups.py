@@ -118,7 +118,7 @@ def protect_refusal(tx: Tx, project_id: str, server_id: str, resource_type: str 
         return ServiceError("CSBS.6000")
     if server.status not in PROTECTABLE_SERVER_STATUS:
         # message built here: the template's {status} name clashes with ServiceError's HTTP status argument
-        return ServiceError("CSBS.6006", f"Server ({server_id}) status ({server.status}) is not allowed to protect.")
+        return ServiceError("CSBS.6006", id=server_id, server_status=server.status)
     volumes = servers.volumes_of(tx, server)
     if not volumes:
         return ServiceError("CSBS.6007")
