@@ -265,3 +265,11 @@ def test_export_and_copy_a_system_image(url, control, project):
     assert job.job_type == "imsCopyImageInRegionJob"
     copied = image(ims, job.entities.image_id)
     assert (copied.name, copied.status, copied.originalimagename) == ("copy", "active", image_id)
+
+
+def test_private_image_quota(url, api, project):
+    for i in range(50):
+        assert api.post("/v2/images", {"name": f"q{i}"}).status_code == 201
+    resp = api.post("/v2/images", {"name": "one-too-many"})
+    assert (resp.status_code, resp.json()["error"]["code"]) == (400, "IMG.0015")
+    assert len(api.get("/v2/images?limit=100").json()["images"]) == 50

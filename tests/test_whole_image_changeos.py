@@ -33,6 +33,8 @@ def test_changeos_with_a_full_ecs_image_rewrites_only_the_system_disk(url, api, 
         state = control.get("/state").json()["projects"][project]
         return {v["id"]: v for v in state["volumes"] if v["ref"] == target["id"]}
     before = disks()
+    data = [v["id"] for v in target["volumes"][1:]]
+    evs_before = [api.get(f"/v2/{{project_id}}/cloudvolumes/{vid}").json() for vid in data]
     job = _changeos(ecs, target["id"], image_id)
     shown = ecs.show_job(ShowJobRequest(job.job_id))
     assert shown.status == "SUCCESS" and shown.job_type == "changeOS"
@@ -40,10 +42,10 @@ def test_changeos_with_a_full_ecs_image_rewrites_only_the_system_disk(url, api, 
     assert server.image.id == image_id and server.metadata["metering.image_id"] == image_id
     after = disks()
     system = target["volumes"][0]["id"]
-    data = [v["id"] for v in target["volumes"][1:]]
     assert after[system]["image_id"] == image_id
     for vid in data:  # data volumes untouched
         assert after[vid] == before[vid]
+    assert [api.get(f"/v2/{{project_id}}/cloudvolumes/{vid}").json() for vid in data] == evs_before
 
 
 def test_changeos_refuses_an_unknown_image_and_a_server_being_imaged(url, control, project):

@@ -82,6 +82,15 @@ def check_min_disk(value: int, lo: int, hi: int) -> None:
         raise ServiceError("IMG.0055", f"min_disk must be between {lo} and {hi} GB.")
 
 
+# private images per project and region (HW product description; GET /v1/cloudimages/quota reports it)
+PRIVATE_IMAGE_QUOTA = 50
+
+
+def check_quota(images_owned: int, adding: int = 1) -> None:
+    if images_owned + adding > PRIVATE_IMAGE_QUOTA:
+        raise ServiceError("IMG.0015")
+
+
 # -- enumerations (request bodies) -----------------------------------------------------------
 
 ENUMS: dict[str, tuple[tuple[str, ...], str]] = {

@@ -94,6 +94,7 @@ def new_image(tx: Tx, ctx: Ctx, name: str, src: dict[str, Any], *, status: str =
     """Insert an image with every wire attribute at its default, overridden by attrs."""
     image_id = new_uuid()
     owner = project_id or ctx.project_id
+    rules.check_quota(tx.entities.count(KIND, owner, [("status", "!=", "deleted")]))
     doc: dict[str, Any] = {
         "schema": "/v2/schemas/image", "id": image_id, "name": name, "status": status,
         "visibility": "private", "protected": False, "owner": owner, "__imagetype": "private",
