@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from contract_tests.env import CSBS, Env, Outcome, ScenarioError, fresh_id, swap
-from contract_tests.fixtures import fixture_names
+from contract_tests.fixtures import fixture_names, load_fixture
 from contract_tests.formats import glob
 
 Run = Callable[[Env, dict[str, Any]], Outcome]
@@ -131,7 +131,7 @@ def _copy(env: Env, rec: dict[str, Any]) -> Outcome:
     return replay(env, rec, f"/v1/cloudimages/{env.image()}/copy")
 
 
-def _members_body(env: Env, rec: dict[str, Any], partners: list[str], images: list[str]) -> dict[str, Any]:
+def _members_body(rec: dict[str, Any], partners: list[str], images: list[str]) -> dict[str, Any]:
     recorded = rec["request"]
     mapping = dict(zip(recorded["images"], images, strict=True))
     mapping.update(zip(recorded.get("projects") or [recorded.get("project_id")], partners, strict=True))
@@ -145,7 +145,7 @@ def _members_add_delete(env: Env, rec: dict[str, Any]) -> Outcome:
     add = {"images": images, "projects": partners}
     if rec["method"] == "DELETE":
         env.run_job("POST", "/v1/cloudimages/members", add)
-    return replay(env, rec, body=_members_body(env, rec, partners, images))
+    return replay(env, rec, body=_members_body(rec, partners, images))
 
 
 @scenario("ims/batch_update_members.*")
@@ -153,7 +153,7 @@ def _members_accept(env: Env, rec: dict[str, Any]) -> Outcome:
     images = [env.image("share1"), env.image("share2")]
     partner = env.other()
     env.run_job("POST", "/v1/cloudimages/members", {"images": images, "projects": [partner.project]})
-    body = _members_body(env, rec, [partner.project], images)
+    body = _members_body(rec, [partner.project], images)
     if "vault_id" in body:
         body["vault_id"] = partner.vault_id()
     return replay(partner, rec, body=body)
@@ -166,7 +166,6 @@ Driver = Callable[[Env], "tuple[Env, str]"]
 def _job_of(run: Run, fixture: str) -> Driver:
     """A job driver: run the scenario of another recording (an async call); (project it ran in, job id)."""
     def drive(env: Env) -> tuple[Env, str]:
-        from contract_tests.fixtures import load_fixture
         return env, run(env, load_fixture(fixture)).expect(200)["job_id"]
     return drive
 
@@ -425,7 +424,6 @@ def _restore(env: Env, rec: dict[str, Any]) -> Outcome:
 
 
 def _policy_body(env: Env, rec: dict[str, Any]) -> dict[str, Any]:
-    from contract_tests.fixtures import load_fixture
     recorded = (rec if rec["method"] == "POST" and "policies" in rec["path"]
                 else load_fixture("csbs/create_policy.200.json"))["request"]
     servers = [env.server(status="ACTIVE", name=r["name"]) for r in recorded["policy"]["resources"]]
@@ -438,7 +436,6 @@ def _create_policy(env: Env, rec: dict[str, Any]) -> Outcome:
 
 
 def _policy(env: Env, rec: dict[str, Any]) -> dict[str, Any]:
-    from contract_tests.fixtures import load_fixture
     return env.call("POST", "/v1/{project_id}/policies",
                     _policy_body(env, load_fixture("csbs/create_policy.200.json"))).expect(200)["policy"]
 
@@ -568,7 +565,6 @@ def _cbr_bad_vault(env: Env, rec: dict[str, Any]) -> Outcome:
 
 
 def run(env: Env, fixture: str) -> Outcome:
-    from contract_tests.fixtures import load_fixture
     try:
         return SCENARIOS[fixture].run(env, load_fixture(fixture))
     except ScenarioError:
