@@ -10,10 +10,11 @@ from emulator.domain.records import Task
 
 
 def job_view(task: Task, now: float) -> dict[str, Any]:
-    """The job body. Running: end_time "" and no error fields (live captures); done: explicit nulls."""
+    """The job body. Running: end_time "" and no error fields (live captures), entities.process_percent
+    growing; done: explicit nulls and the entities as recorded (no process_percent)."""
     entities = dict(task.entities)
-    if task.op.startswith("ims.") or "process_percent" in entities:
-        entities["process_percent"] = round(jobs.fraction(task, now) * 100, 1) if task.pending else 100.0
+    if task.pending and task.op.startswith("ims."):
+        entities["process_percent"] = round(jobs.fraction(task, now) * 100, 1)
     body: dict[str, Any] = {"status": task.status, "entities": entities, "job_id": task.id,
                             "job_type": task.job_type, "begin_time": iso_millis(task.created_at)}
     if task.pending:
