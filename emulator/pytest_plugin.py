@@ -33,6 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"use this running emulator instead of starting one (env {URL_ENV})")
     group.addoption("--ims-emulator-auth", default="loose", choices=("off", "loose", "strict"),
                     help="auth mode of the emulator the plugin starts (default loose)")
+    group.addoption("--ims-emulator-wait", type=float, default=10.0,
+                    help="seconds to wait for a given --ims-emulator-url to answer (default 10)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -92,15 +94,22 @@ def ims_emulator(pytestconfig: pytest.Config) -> Iterator[RunningEmulator]:
     ak, sk = os.environ.get(AK_ENV, DEFAULT_AK), os.environ.get(SK_ENV, DEFAULT_SK)
     if given:
         running = RunningEmulator(given.rstrip("/"), EmulatorControl(given), ak, sk)
-        try:
-            running.control.wait_healthy(timeout=10)
-        except ControlError as exc:
-            raise pytest.UsageError(f"ims-emulator at {given} is not answering: {exc}") from exc
+        problem = _unhealthy(running.control, pytestconfig.getoption("--ims-emulator-wait"))
+        if problem:
+            pytest.fail(f"ims-emulator at {given} is not answering: {problem}", pytrace=False)
         yield running
         return
     running = start_emulator(pytestconfig.getoption("--ims-emulator-auth"), ak, sk)
     yield running
     running.stop()
+
+
+def _unhealthy(control: EmulatorControl, wait: float) -> str | None:
+    try:
+        control.wait_healthy(timeout=wait)
+    except ControlError as exc:
+        return str(exc)
+    return None
 
 
 @pytest.fixture

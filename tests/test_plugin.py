@@ -84,19 +84,12 @@ def test_markers_are_undone_after_the_test(pytester):
             assert emulator_control.transitions().transitions == {"default": "instant"}
             assert emulator_control.faults(seen["project"]) == []
             assert emulator_control.faults() == []
-    """)
-    result.assert_outcomes(passed=2)
-
-
-def test_a_test_may_remove_its_own_fault(pytester):
-    result = run_inner(pytester, """
-        import pytest
 
         @pytest.mark.ims_fault(operations=["ecs.*"], action="fail_job")
-        def test_a(emulator_control, emulator_project):
+        def test_c_may_remove_its_own_rule(emulator_control, emulator_project):
             emulator_control.clear_faults(emulator_project)
     """)
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=3)
 
 
 def test_a_bad_marker_fails_the_test_with_the_servers_reason(pytester):
@@ -133,7 +126,8 @@ def test_an_existing_emulator_is_used_when_given(pytester, monkeypatch, how):
 def test_an_unreachable_url_stops_the_run_with_a_clear_message(pytester):
     free = start_emulator()
     free.stop()  # its port now has no listener
-    result = run_inner(pytester, "def test_a(ims_emulator):\n    pass\n", f"--ims-emulator-url={free.url}")
+    result = run_inner(pytester, "def test_a(ims_emulator):\n    pass\n", f"--ims-emulator-url={free.url}",
+                       "--ims-emulator-wait=0.2")
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*is not answering*"])
 
