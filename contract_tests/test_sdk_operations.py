@@ -5,15 +5,18 @@ error code."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
+import requests
+from huaweicloudsdkcore.exceptions.exception_handler import DefaultExceptionHandler
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkecs.v2 import EcsClient
 from huaweicloudsdkims.v2 import ImsClient
 
-from contract_tests.env import Env
+from contract_tests.env import CSBS, Env
 from contract_tests.sdk_calls import CALLS, ERRORS, PENDING, invoke, invoke_error, unknown_fields
-from tests.support import Control, InProcessServer
+from tests.support import Control, InProcessServer, new_project, signed_call
 
 ECS_SERVED = {"show_server", "list_servers_details", "batch_start_servers", "batch_stop_servers", "show_job",
               "change_server_os_with_cloud_init"}
@@ -55,3 +58,25 @@ def test_sdk_error_carries_our_code(emulator: InProcessServer, err: object) -> N
     assert exc.error_code == err.code, exc  # type: ignore[attr-defined]
     assert exc.error_code != str(exc.status_code)
     assert re.fullmatch(r"[0-9a-f]{32}", exc.request_id or ""), exc.request_id
+
+
+MISSING = "00000000-0000-4000-8000-00000000dead"
+CSBS_ERRORS = [  # CSBS has no SDK: signed raw calls, parsed by the SDK core's own error handler
+    ("unknown backup", "GET", f"/v1/{{project_id}}/checkpoint_items/{MISSING}", None, 404, "CSBS.3001"),
+    ("protect unknown server", "POST", f"{CSBS}/resources/{MISSING}/action", {"protect": {}}, 400, "CSBS.6000"),
+    ("unknown policy", "GET", f"/v1/{{project_id}}/policies/{MISSING}", None, 404, "CSBS.3000"),
+    ("policy without fields", "POST", "/v1/{project_id}/policies", {"policy": {}}, 400, "CSBS.9001"),
+]
+
+
+@pytest.mark.parametrize("name, method, path, body, status, code", CSBS_ERRORS, ids=[e[0] for e in CSBS_ERRORS])
+def test_csbs_error_parses_in_the_sdk_core(emulator: InProcessServer, name: str, method: str, path: str,
+                                           body: Any, status: int, code: str) -> None:
+    resp = signed_call(emulator.url, new_project(), method, path, body)
+    raw = requests.Response()
+    raw.status_code, raw._content = resp.status_code, resp.text.encode()  # noqa: SLF001 - the SDK's own parser
+    raw.headers.update(resp.headers)
+    with pytest.raises(ClientRequestException) as caught:
+        DefaultExceptionHandler().handle_exception(None, raw)
+    assert (caught.value.status_code, caught.value.error_code) == (status, code)
+    assert set(resp.json()) == {"error_code", "error_msg"}
