@@ -1,7 +1,7 @@
 """pytest plugin (entry point `ims_emulator`): an emulator per test session, a fresh project per test.
 
 Fixtures: ims_emulator, emulator_control, emulator_project, ims_client, ecs_client, cbr_client, csbs.
-Markers: ims_transitions(...) and ims_fault(...) for one test, undone afterwards.
+Markers: ims_transitions(...) and ims_fault(...) for one test, undone afterwards; ims_project(region=...).
 Use an emulator that is already running with --ims-emulator-url or IMS_EMULATOR_URL.
 (PYTEST_DONT_REWRITE: nothing here asserts; it may be imported before pytest loads it as a plugin.)
 """
@@ -45,6 +45,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "ims_fault(operations, action, **rule): a fault rule scoped to this test's emulator_project, "
                    'e.g. @pytest.mark.ims_fault(operations=["ims.create_whole_image"], action="fail_job"); '
                    "removed after")
+    config.addinivalue_line(
+        "markers", 'ims_project(region=None, name=None): the region and name emulator_project is registered with')
 
 
 # -- the server --------------------------------------------------------------------------------------
@@ -118,10 +120,18 @@ def emulator_control(ims_emulator: RunningEmulator) -> EmulatorControl:
 
 
 @pytest.fixture
-def emulator_project(ims_emulator: RunningEmulator) -> str:
-    """A fresh 32-hex project id, registered (seeded empty) in the emulator's region: tests never share state."""
+def emulator_project(ims_emulator: RunningEmulator, request: pytest.FixtureRequest) -> str:
+    """A fresh 32-hex project id, registered (seeded empty) in its region: tests never share state.
+
+    The region is the emulator's default unless the test says @pytest.mark.ims_project(region=..., name=...).
+    """
+    mark = request.node.get_closest_marker("ims_project")
+    options = dict(mark.kwargs) if mark else {}
+    unknown = set(options) - {"region", "name"}
+    if unknown or (mark and mark.args):
+        raise pytest.UsageError(f"ims_project takes region= and name= only, not {sorted(unknown) or mark.args}")
     project_id = uuid.uuid4().hex
-    ims_emulator.control.seed(project_id)
+    ims_emulator.control.seed(project_id, region=options.get("region"), project_name=options.get("name"))
     return project_id
 
 

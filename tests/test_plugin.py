@@ -47,6 +47,12 @@ def test_csbs_calls_are_signed_and_never_raise(csbs):
     assert missing.status == 404 and missing.json["error_code"].startswith("CSBS.")
 
 
+@pytest.mark.ims_project(region="cn-south-1", name="team-south")
+def test_project_marker_picks_the_region(emulator_control, emulator_project, ecs_client):
+    state = emulator_control.project_state(emulator_project)
+    assert (state.region, state.name) == ("cn-south-1", "team-south")
+
+
 @pytest.mark.ims_transitions({"ecs.stop": "manual"}, default="polls:3")
 def test_transitions_marker_sets_the_map_for_the_test(emulator_control):
     assert emulator_control.transitions().transitions == {"default": "polls:3", "ecs.stop": "manual"}
@@ -65,7 +71,7 @@ def test_fault_markers_are_scoped_to_the_test_project(emulator_control, emulator
 
 def test_markers_are_registered(pytester):
     result = pytester.runpytest_inprocess(*LOAD, "-W", "ignore::pytest.PytestAssertRewriteWarning", "--markers")
-    result.stdout.fnmatch_lines(["*ims_transitions(*", "*ims_fault(*"])
+    result.stdout.fnmatch_lines(["*ims_transitions(*", "*ims_fault(*", "*ims_project(*"])
 
 
 def test_markers_are_undone_after_the_test(pytester):
