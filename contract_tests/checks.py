@@ -26,6 +26,7 @@ class Result:
     problems: list[Problem] = dataclasses.field(default_factory=list)
     allowed: list[Allowance] = dataclasses.field(default_factory=list)
     error: str | None = None  # the scenario could not drive the emulator into the recorded situation
+    landed: bool = False  # (report) a pending operation whose route exists now
 
     @property
     def ok(self) -> bool:
