@@ -50,3 +50,10 @@ def test_fixtures_readme_lists_every_recording() -> None:
     from contract_tests.fixtures import RECORDED
     readme = (RECORDED.parent / "README.md").read_text(encoding="utf-8")
     assert [n for n in fixture_names() if f"`{n}` | {load_fixture(n)['source']} |" not in readme] == []
+
+
+def test_pending_operations_are_not_served_yet(emulator: InProcessServer) -> None:
+    """A PENDING entry must go once its route lands (even if the answer does not conform yet)."""
+    from contract_tests.__main__ import route_exists
+    landed = [name for name, s in SCENARIOS.items() if s.pending and route_exists(emulator, name)]
+    assert landed == [], "operation landed: remove these from PENDING in contract_tests/scenarios.py"
