@@ -92,3 +92,32 @@ def test_the_page_itself_is_not_listed_and_is_read_only(url):
     page(url)
     assert "/_emulator/ui" not in page(url).text
     assert requests.post(f"{url}/_emulator/ui", timeout=30).status_code in (404, 405)
+
+
+def test_body_logging_never_writes_credentials():
+    """--log-bodies --log-format json: bodies are logged, Authorization / X-Auth-Token values are not."""
+    import io
+    import json
+    import logging
+
+    from tests.support import InProcessServer
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    access = logging.getLogger("ims_emulator.access")
+    access.addHandler(handler)
+    server = InProcessServer(quiet=False, log_bodies=True, log_format="json")
+    try:
+        project = new_project()
+        signed = "SDK-HMAC-SHA256 Access=AKLOGTEST, SignedHeaders=host, Signature=feedface99887766"
+        requests.post(f"{server.url}/_emulator/seed", json={"project_id": project, "servers": []}, timeout=30)
+        requests.get(f"{server.url}/v2/cloudimages", timeout=30,
+                     headers={"X-Project-Id": project, "X-Auth-Token": "tok-log-secret-456"})
+        requests.get(f"{server.url}/v2/cloudimages", timeout=30, headers={"X-Project-Id": project,
+                                                                             "Authorization": signed})
+    finally:
+        server.stop()
+        access.removeHandler(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
+    assert any(project in line.get("request_body", "") for line in lines)  # bodies really are logged
+    text = stream.getvalue()
+    assert "tok-log-secret-456" not in text and "feedface99887766" not in text
