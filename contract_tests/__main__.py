@@ -5,29 +5,15 @@ Starts a private in-process emulator (fresh :memory: store), runs each scenario 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Iterable
 
-from werkzeug.exceptions import HTTPException
-
-from contract_tests.checks import COLUMNS, Result, evaluate
+from contract_tests.checks import COLUMNS, Result, evaluate, route_exists
 from contract_tests.env import Env
-from contract_tests.fixtures import fixture_names, load_allowlist, load_fixture
+from contract_tests.fixtures import fixture_names, load_allowlist
 from contract_tests.scenarios import SCENARIOS
 from contract_tests.sdk_calls import CALLS, invoke, unknown_fields
 from tests.support import InProcessServer
-
-
-def route_exists(server: InProcessServer, fixture: str) -> bool:
-    """Whether the emulator now has a route for the recorded call (a pending entry that should go)."""
-    rec = load_fixture(fixture)
-    path = re.sub(r"\{[^}]+\}", "x", rec["path"].split("?")[0])
-    try:
-        server.app.url_map.bind("emulator").match(path, rec["method"])
-    except HTTPException:
-        return False
-    return True
 
 
 def collect(fixtures: Iterable[str], with_sdk: bool) -> tuple[list[Result], list[tuple[str, str, str]]]:

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import requests
 from huaweicloudsdkcore.exceptions.exception_handler import DefaultExceptionHandler
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException, SdkException
+from werkzeug.exceptions import HTTPException
 
 from contract_tests.compare import CHECKS, FORMAT, Allowance, Problem, compare_response, split
 from contract_tests.env import Env, Outcome, ScenarioError
@@ -86,3 +88,14 @@ def evaluate(env: Env, fixture: str, allow: list[Allowance] | None = None) -> Re
         problems += walk_response(*model, out.body)
     result.problems, result.allowed = split(problems, fixture, load_allowlist() if allow is None else allow)
     return result
+
+
+def route_exists(server: Any, fixture: str) -> bool:
+    """Whether the emulator now has a route for the recorded call (a pending entry that should go)."""
+    rec = load_fixture(fixture)
+    path = re.sub(r"\{[^}]+\}", "x", rec["path"].split("?")[0])
+    try:
+        server.app.url_map.bind("emulator").match(path, rec["method"])
+    except HTTPException:
+        return False
+    return True

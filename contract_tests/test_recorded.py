@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contract_tests.checks import evaluate
+from contract_tests.checks import evaluate, route_exists
 from contract_tests.compare import CHECKS
 from contract_tests.env import Env
 from contract_tests.fixtures import fixture_names, load_allowlist, load_fixture
@@ -54,6 +54,5 @@ def test_fixtures_readme_lists_every_recording() -> None:
 
 def test_pending_operations_are_not_served_yet(emulator: InProcessServer) -> None:
     """A PENDING entry must go once its route lands (even if the answer does not conform yet)."""
-    from contract_tests.__main__ import route_exists
     landed = [name for name, s in SCENARIOS.items() if s.pending and route_exists(emulator, name)]
     assert landed == [], "operation landed: remove these from PENDING in contract_tests/scenarios.py"
