@@ -233,7 +233,7 @@ def export_image(tx: Tx, ctx: Ctx, image_id: str, data: dict[str, Any]) -> Task:
     if running is not None and running.op == "ims.export_image":
         raise ServiceError("IMG.0148")
     return jobs.start(tx, ctx, "ims.export_image", entity_kind=KIND, entity_id=img.id,
-                      payload={"bucket_url": data["bucket_url"]}, entities={"image_id": img.id, "image_name": img.name})
+                      payload={"bucket_url": data["bucket_url"]}, entities={"image_id": img.id})
 
 
 def _check_usable(img: Entity) -> None:

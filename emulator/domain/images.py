@@ -143,11 +143,17 @@ def set_status(img: Entity, status: str, now: float) -> None:
         img.doc["active_at"] = iso_seconds(now)
 
 
+# job types whose entities carry only image_id (recorded jobs); the others add image_name
+ID_ONLY_JOBS = frozenset({"imsNativeExportImageJob", "imsNativeImportImageJob"})
+
+
 def start_job(tx: Tx, ctx: Ctx, op: str, images: list[Entity], *, job_type: str | None = None,
               payload: dict[str, Any] | None = None, entities: dict[str, Any] | None = None) -> Task:
     """One job making `images` (the first is the job's entity); they turn active or killed with it."""
     main = images[0] if images else None
     ents = {"image_id": main.id, "image_name": main.name} if main is not None else {}
+    if job_type in ID_ONLY_JOBS or (job_type is None and jobs.OPS[op].job_type in ID_ONLY_JOBS):
+        ents.pop("image_name", None)
     return jobs.start(tx, ctx, op, entity_kind=KIND if main else None, entity_id=main.id if main else None,
                       payload={"images": [i.id for i in images], **(payload or {})},
                       entities={**ents, **(entities or {})}, job_type=job_type)
