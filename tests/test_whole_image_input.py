@@ -30,6 +30,9 @@ def _backup() -> str:
     ({"name": "ok", "backup_id": "b", "description": "d" * 1025}, "IMG.0004"),
     ({"name": "ok", "backup_id": "b", "tags": ["a.b"], "image_tags": [{"key": "c", "value": "d"}]}, "IMG.0115"),
     ({"name": "ok", "backup_id": "b", "instance_id": str(uuid.uuid4())}, "IMG.0001"),  # two sources
+    ({"name": "ok", "backup_id": "b", "min_ram": -1}, "IMG.0055"),
+    ({"name": "ok", "backup_id": "b", "min_ram": 2048, "max_ram": 1024}, "IMG.0055"),
+    ({"name": "ok", "backup_id": "b", "enterprise_project_id": "my-ep"}, "IMG.0155"),
 ])
 def test_bad_whole_image_bodies_are_refused_and_nothing_is_stored(api, body, code):
     body = {k: (_backup() if v == "b" else v) for k, v in body.items()}

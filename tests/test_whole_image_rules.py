@@ -263,6 +263,12 @@ def test_cross_region_copy_of_a_system_image_needs_no_vault(url, control, projec
     assert job.status == "SUCCESS"
     assert image(ims_client(url, dest_id), job.entities.image_id).status == "active"
     assert refusal(_cross, ims, image_id, "cn-north-4_x").error_code == "IMG.0105"  # own region
+    assert refusal(_cross, ims, image_id, "cn-east-3_nobody").error_code == "IMG.0145"  # no such project name
+    api_body["cmk_id"] = str(uuid.uuid4())
+    resp = requests.post(f"{url}/v2/cloudimages/action", json=api_body,
+                         headers={"X-Auth-Token": "t", "X-Project-Id": project}, timeout=30)
+    encrypted = wait_job(ims, resp.json()["job_id"]).entities.image_id
+    assert refusal(_cross, ims, encrypted, dest).error_code == "IMG.0197"
 
 
 # -- KooGallery ------------------------------------------------------------------------------------

@@ -91,6 +91,14 @@ def check_quota(images_owned: int, adding: int = 1) -> None:
         raise ServiceError("IMG.0015")
 
 
+def check_memory(min_ram: int | None, max_ram: int | None) -> None:
+    """min_ram/max_ram in MB: not negative, and max_ram not below min_ram."""
+    if (min_ram is not None and min_ram < 0) or (max_ram is not None and max_ram < 0):
+        raise ServiceError("IMG.0055", "min_ram and max_ram must not be negative.")
+    if min_ram is not None and max_ram is not None and max_ram and max_ram < min_ram:
+        raise ServiceError("IMG.0055", "max_ram must not be smaller than min_ram.")
+
+
 # -- enumerations (request bodies) -----------------------------------------------------------
 
 ENUMS: dict[str, tuple[tuple[str, ...], str]] = {

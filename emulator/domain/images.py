@@ -125,6 +125,8 @@ def common_attrs(data: dict[str, Any]) -> dict[str, Any]:
         attrs["hw_firmware_type"] = "uefi" if data.get("architecture") == "arm" else data["hw_firmware_type"]
     if data.get("architecture") == "arm":
         attrs["__support_arm"] = "true"
+    if data.get("cmk_id"):
+        attrs["__system__cmkid"] = data["cmk_id"]
     return attrs
 
 
@@ -133,6 +135,10 @@ def check_common(data: dict[str, Any]) -> None:
     rules.check_description(data.get("description"))
     for field in ("architecture", "hw_firmware_type"):
         rules.check_enum(field, data.get(field))
+    rules.check_memory(data.get("min_ram"), data.get("max_ram"))
+    ep = data.get("enterprise_project_id")
+    if ep and ep != "0" and not is_uuid(ep):
+        raise ServiceError("IMG.0155")
     tags_of(data)
 
 
