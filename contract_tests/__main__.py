@@ -59,6 +59,8 @@ def render(results: list[Result], verbose: bool, every_file: bool = True) -> str
         lines.append(f"{r.fixture:<{width}}  " + "  ".join(f"{r.column(c):<7}" for c in COLUMNS) + f"  {verdict}")
         if verbose and not r.ok:
             lines += [f"    ! {r.error}"] if r.error else [f"    - {p}" for p in r.problems]
+        if verbose and r.borrowed:
+            lines.append(f"    (keys shown by other recordings of this resource: {', '.join(r.borrowed)})")
     conform = sum(r.ok for r in results)
     lines += ["", f"{conform} of {len(results)} recorded responses conform"
                   f" (* = {sum(r.ok and bool(r.allowed) for r in results)} of them with allow-listed differences)"]

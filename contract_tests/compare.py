@@ -81,6 +81,7 @@ class Comparator:
     def __init__(self, fixture: str) -> None:
         self.fixture = fixture
         self.problems: list[Problem] = []
+        self.borrowed: list[str] = []  # extra keys accepted because another recording of the resource has them
 
     def add(self, check: str, path: str, detail: str) -> None:
         self.problems.append(Problem(check, path, detail))
@@ -122,7 +123,9 @@ class Comparator:
         for key in sorted(required - set(actual)):
             self.add(MISSING, f"{path}.{key}", "recorded key absent from the emulator's response")
         for key in sorted(set(actual) - known):
-            if not known_elsewhere(self.fixture, f"{path}.{key}"):
+            if known_elsewhere(self.fixture, f"{path}.{key}"):
+                self.borrowed.append(f"{path}.{key}")
+            else:
                 self.add(EXTRA, f"{path}.{key}", "key in no recording of this resource")
         for key in sorted(set(actual) & known):
             self.compare([s[key] for s in samples if key in s], actual[key], f"{path}.{key}")
@@ -149,8 +152,10 @@ def _is_id_map(d: dict[str, Any]) -> bool:
     return bool(d) and all(classify(k) in ("uuid", "hex32") for k in d)
 
 
-def compare_response(fixture: str, recorded: dict[str, Any], status: int, body: Any) -> list[Problem]:
-    """All differences between a recorded exchange and the emulator's (status, parsed body)."""
+def compare_response(fixture: str, recorded: dict[str, Any], status: int, body: Any,
+                     borrowed: list[str] | None = None) -> list[Problem]:
+    """All differences between a recorded exchange and the emulator's (status, parsed body).
+    `borrowed` (optional) receives the extra keys accepted from other recordings of the same resource."""
     cmp = Comparator(fixture)
     if status != recorded["status"]:
         cmp.add(STATUS, "$", f"expected HTTP {recorded['status']}, got {status}")
@@ -162,6 +167,8 @@ def compare_response(fixture: str, recorded: dict[str, Any], status: int, body: 
         cmp.add(MISSING, "$", "the recording has a body; the emulator sent none")
     else:
         cmp.compare([expected], body, "$")
+    if borrowed is not None:
+        borrowed.extend(sorted(set(cmp.borrowed)))
     return cmp.problems
 
 
