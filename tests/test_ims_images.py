@@ -273,3 +273,31 @@ def test_private_image_quota(url, api, project):
     resp = api.post("/v2/images", {"name": "one-too-many"})
     assert (resp.status_code, resp.json()["error"]["code"]) == (400, "IMG.0015")
     assert len(api.get("/v2/images?limit=100").json()["images"]) == 50
+
+
+def test_safe_mode_v2_1_calls_behave_like_the_plain_ones(url, control, project):
+    from huaweicloudsdkims.v2 import (
+        CopyImageInRegionInSafeModeRequest,
+        CreateDataImageInSafeModeRequest,
+        CreateImageInSafeModeRequest,
+        ExportImageInSafeModeRequest,
+        ImportImageQuickInSafeModeRequest,
+    )
+    ims = ims_client(url, project)
+    server = seed_server(control, project)
+    made = ims.create_image_in_safe_mode(CreateImageInSafeModeRequest(
+        body=CreateImageRequestBody(name="safe", instance_id=server["id"])))
+    image_id = wait_job(ims, made.job_id).entities.image_id
+    export = ims.export_image_in_safe_mode(ExportImageInSafeModeRequest(
+        image_id, ExportImageRequestBody(bucket_url="ims-bucket:o.vhd", file_format="vhd")))
+    assert wait_job(ims, export.job_id).job_type == "imsNativeExportImageJob"
+    copy = ims.copy_image_in_region_in_safe_mode(CopyImageInRegionInSafeModeRequest(
+        image_id, CopyImageInRegionRequestBody(name="safe-copy")))
+    assert wait_job(ims, copy.job_id).status == "SUCCESS"
+    data = ims.create_data_image_in_safe_mode(CreateDataImageInSafeModeRequest(body=CreateDataImageRequestBody(
+        name="d", image_url="ims-bucket:d.qcow2", min_disk=40)))
+    assert wait_job(ims, data.job_id).job_type == "imsImportDataImageJob"
+    quick = ims.import_image_quick_in_safe_mode(ImportImageQuickInSafeModeRequest(
+        body=QuickImportImageByFileRequestBody(name="q", image_url="ims-bucket:d.zvhd2", min_disk=40,
+                                               type="DataImage")))
+    assert wait_job(ims, quick.job_id).job_type == "imsImportDataImageJob"
