@@ -51,6 +51,8 @@ ENUMS: list[tuple[str, str, set[object]]] = [
     ("csbs/*", "$.checkpoint_item*.extend_info.supported_restore_mode", {"na", "snapshot", "backup"}),
     ("csbs/*", "$.checkpoint.status", {"protecting", "available", "error", "deleting"}),
     ("csbs/*", "$.protectable[].resource_type", {"OS::Nova::Server", "OS::Ironic::BareMetalServer"}),
+    ("csbs/show_quotas*", "$.quotas.resources[].type", {"backup_capacity", "backups"}),
+    ("csbs/*polic*", "*.scheduled_operations[].operation_type", {"backup"}),
     ("ecs/show_server*", "$.server.status", ECS_STATUS),
     ("ecs/show_volume*", "$.volume.status", EVS_STATUS),
     ("ecs/show_volume*", "$.volume.volume_type", {"SATA", "SAS", "SSD", "GPSSD", "ESSD"}),
