@@ -16,6 +16,8 @@ from emulator.domain.images import (
     check_common,
     common_attrs,
     get_own_image,
+    images_done,
+    images_failed,
     is_whole_image,
     new_image,
     source,
@@ -316,18 +318,12 @@ def _check_whole_replication(img: Entity, src_region: str, data: dict[str, Any])
     rules.check_resource_id(data["vault_id"], "vault_id")
 
 
-def _cross_done(tx: Tx, task: Task, now: float) -> None:
-    from emulator.domain.images import images_done
-    images_done(tx, task, now)
-
-
 def _cross_failed(tx: Tx, task: Task, now: float) -> None:
     from emulator.domain import whole_images
-    from emulator.domain.images import images_failed
     images_failed(tx, task, now)
     for image_id in task.payload.get("images", []):
         whole_images.drop_replica_backup(tx, image_id, now)
 
 
-jobs.register(jobs.OpSpec("ims.copy_image_cross_region", "imsCrossRegionCopyImageJob", _cross_done, _cross_failed,
+jobs.register(jobs.OpSpec("ims.copy_image_cross_region", "imsCrossRegionCopyImageJob", images_done, _cross_failed,
                           fail_code="IMG.0014"))
