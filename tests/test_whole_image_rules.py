@@ -285,3 +285,16 @@ def test_a_full_ecs_image_cannot_become_a_market_image(url, api, control, projec
     assert _error(api.patch(f"/v2/cloudimages/{whole}", patch)) == "IMG.0105"
     assert _error(api.patch(f"/v2/images/{whole}", patch)) == "IMG.0105"
     assert api.patch(f"/v2/cloudimages/{system}", patch).status_code == 200
+
+
+def test_a_failed_replication_leaves_a_killed_copy_and_no_replica_backup(url, control, project):
+    dest, dest_id = _destination(control)
+    server = seed_server(control, project)
+    ims = ims_client(url, project)
+    image_id = wait_job(ims, whole_image(ims, backup_id=seed_cbr(control, project, server["id"]),
+                                         whole_image_type="CBR")).entities.image_id
+    add_fault(control, operations=["ims.copy_image_cross_region"], action="fail_job", project_id=project, times=1)
+    job = wait_job(ims, _cross(ims, image_id, dest, vault_id=str(uuid.uuid4())).job_id)
+    assert job.status == "FAIL"
+    assert image(ims_client(url, dest_id), job.entities.image_id).status == "killed"
+    assert "cbr_backup" not in control.get("/state").json()["projects"][dest_id]
