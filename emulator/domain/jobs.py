@@ -98,8 +98,8 @@ def settle(tx: Tx, task: Task, now: float) -> Task:
     if not task.pending:
         return task
     spec = OPS[task.op]
-    # timed work ends when it was due, even if nobody looked until later (e.g. after a clock jump)
-    end = now if task.due_at is None else min(now, task.due_at)
+    # timed work (seconds:X) ends when it was due, even if nobody looked until later (a clock jump)
+    end = min(now, task.due_at) if task.due_at is not None and task.due_at > task.created_at else now
     task.ended_at = max(end, task.created_at)
     if task.fail_with:
         return _fail(tx, spec, task, task.fail_with["code"], task.fail_with["reason"])
