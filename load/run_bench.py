@@ -1,0 +1,49 @@
+"""`make bench`: every benchmark in one run, printed and written to load/results.md.
+
+Benchmarks print figures; they never pass or fail a build (a missed target is marked MISSED in the file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+import time
+from pathlib import Path
+
+from load import bench_growth, bench_pipeline, bench_poll, bench_startup, common
+
+RESULTS = Path(__file__).with_name("results.md")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short runs, small stores (a smoke check, not figures)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    t0 = time.monotonic()
+    if args.quick:
+        steps = [lambda: bench_startup.run(1), lambda: bench_poll.run(0.3),
+                 lambda: bench_growth.run((50, 100), 1), lambda: bench_pipeline.run(2, (2,))]
+    else:
+        steps = [bench_startup.run, bench_poll.run, bench_pipeline.run, bench_growth.run]
+    reports = []
+    for step in steps:
+        report = step()
+        report.print()
+        reports.append(report)
+    info = common.machine()
+    head = ["# ims-emulator benchmark results", "",
+            f"Written by `make bench` (load/run_bench.py) on {datetime.date.today().isoformat()}"
+            f"{' (--quick: not real figures)' if args.quick else ''}, {time.monotonic() - t0:.0f} s in all.", "",
+            f"- machine: {info['nproc']} CPUs, {info['cpu']}", f"- python {info['python']}, {info['platform']}", ""]
+    missed = [v for r in reports for v in r.verdicts if v.endswith("MISSED")]
+    summary = ["## Summary", ""] + [f"- {v}" for r in reports for v in r.verdicts] + [""]
+    args.out.write_text("\n".join(head + summary) + "\n" + "\n".join(r.markdown() for r in reports),
+                        encoding="utf-8")
+    print(f"wrote {args.out} ({len(missed)} target(s) missed)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
