@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from contract_tests.compare import CHECKS, FORMAT, Allowance, Problem, compare_response, split
 from contract_tests.env import Env, Outcome, ScenarioError
 from contract_tests.fixtures import load_allowlist, load_fixture
-from contract_tests.formats import classify
+from contract_tests.formats import classify, glob
 from contract_tests.scenarios import run
 from contract_tests.sdk_models import SDK, response_model, walk_response
 
@@ -58,12 +58,24 @@ def sdk_error_problems(fixture: str, recorded: dict[str, Any], out: Outcome) -> 
     return [Problem(SDK, "$", "SDK raised nothing for an error answer")]
 
 
-def header_problems(out: Outcome) -> list[Problem]:
-    """Every answer carries X-Request-Id, 32 lowercase hex (live-behaviour.md), which the SDK reads into errors."""
-    request_id = {k.lower(): v for k, v in out.headers.items()}.get("x-request-id", "")
-    if classify(request_id) != "hex32":
-        return [Problem(FORMAT, "<header X-Request-Id>", f"{request_id!r} is not 32 lowercase hex")]
-    return []
+# Headers seen in live captures (live-behaviour.md): (fixture glob, header, exact value)
+LIVE_HEADERS = [
+    ("ims/list_images.*", "Content-Type", "application/json; charset=UTF-8"),
+    ("ims/list_images.*", "Cache-Control", "no-cache, no-store, must-revalidate"),
+]
+
+
+def header_problems(fixture: str, out: Outcome) -> list[Problem]:
+    """Every answer carries X-Request-Id, 32 lowercase hex, which the SDK reads into errors; some calls carry
+    more headers live captures show."""
+    headers = {k.lower(): v for k, v in out.headers.items()}
+    problems = []
+    if classify(headers.get("x-request-id", "")) != "hex32":
+        problems.append(Problem(FORMAT, "<header X-Request-Id>", f"{headers.get('x-request-id')!r} is not 32 hex"))
+    for pattern, name, want in LIVE_HEADERS:
+        if glob(pattern, fixture) and headers.get(name.lower()) != want:
+            problems.append(Problem(FORMAT, f"<header {name}>", f"{headers.get(name.lower())!r}, live: {want!r}"))
+    return problems
 
 
 def _error_code(body: dict[str, Any]) -> str | None:
@@ -82,7 +94,8 @@ def evaluate(env: Env, fixture: str, allow: list[Allowance] | None = None) -> Re
     except ScenarioError as exc:
         result.error = str(exc)
         return result
-    problems = compare_response(fixture, recorded, out.status, out.body, result.borrowed) + header_problems(out)
+    problems = compare_response(fixture, recorded, out.status, out.body, result.borrowed)
+    problems += header_problems(fixture, out)
     if recorded["status"] >= 400:
         problems += sdk_error_problems(fixture, recorded, out)
     elif (model := response_model(fixture)) and out.status < 400:
