@@ -366,6 +366,18 @@ ERRORS = [
     SdkError("ims glance unknown image", "ims", "glance_show_image", lambda env: {"image_id": MISSING_ID},
              "IMG.0027"),
     SdkError("ecs unknown server", "ecs", "show_server", lambda env: {"server_id": MISSING_ID}, "Ecs.0114"),
+    SdkError("ecs start unknown server", "ecs", "batch_start_servers",
+             lambda env: {"body": {"os-start": {"servers": [{"id": MISSING_ID}]}}}, "Ecs.0114"),
+    SdkError("ims share unknown image", "ims", "batch_add_members",
+             lambda env: {"body": {"images": [MISSING_ID], "projects": [env.other().project]}}, "IMG.0027"),
+    SdkError("ims export unknown image", "ims", "export_image",
+             lambda env: {"image_id": MISSING_ID, "body": {"bucket_url": "b:f.qcow2", "file_format": "qcow2"}},
+             "IMG.0027"),
+    SdkError("ims patch unknown image", "ims", "glance_update_image",
+             lambda env: {"image_id": MISSING_ID, "body": [{"op": "replace", "path": "/name", "value": "x"}]},
+             "IMG.0027"),
+    SdkError("ims whole image from unknown CSBS backup", "ims", "create_whole_image",
+             lambda env: {"body": {"name": "x", "backup_id": MISSING_ID}}, "IMG.0127"),
 ]
 
 
