@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import dataclasses
+import shutil
 import signal
 import sys
 import threading
@@ -11,6 +14,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from emulator import __version__
 from emulator.settings import Settings
+from emulator.store.db import _remove_db_files
+from emulator.store.snapshots import snapshot_dir
 
 
 class _Handler(WSGIRequestHandler):
@@ -48,7 +53,12 @@ def _serve_gunicorn(settings: Settings, snippet: str) -> int:
 
     from emulator.app import create_app
     # migrate + seed once in the master, before the workers fork
-    project = create_app(settings).config["DEMO_PROJECT"]
+    master = create_app(settings)
+    project = master.config["DEMO_PROJECT"]
+    worker_settings = settings
+    if settings.db == ":memory:":  # the workers open the master's private file, not one each
+        worker_settings = dataclasses.replace(settings, db=master.config["DB"].path)
+        atexit.register(shutil.rmtree, snapshot_dir(worker_settings.db), True)
 
     class App(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -59,14 +69,21 @@ def _serve_gunicorn(settings: Settings, snippet: str) -> int:
             self.cfg.set("keepalive", 30)
             self.cfg.set("accesslog", None)
             self.cfg.set("loglevel", "warning")
+            self.cfg.set("post_fork", _forget_master_cleanup)
             self.cfg.set("when_ready", lambda arbiter: _announce(
                 settings, arbiter.LISTENERS[0].sock.getsockname()[1], snippet, project))
 
         def load(self) -> Any:
-            return create_app(settings, seed_world=False)
+            return create_app(worker_settings, seed_world=False)
 
     App().run()
     return 0
+
+
+def _forget_master_cleanup(server: Any, worker: Any) -> None:
+    """Workers inherit the master's atexit handlers; only the master may remove a :memory: store."""
+    atexit.unregister(_remove_db_files)
+    atexit.unregister(shutil.rmtree)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -228,3 +228,38 @@ def test_ims_fail_job_rule_fires_in_any_worker(workers):
         job = whole_image(ims, name, backup_id=backup, whole_image_type="CSBS")
         results.append(ims.show_job_progress(ShowJobProgressRequest(job_id=job)).status)
     assert results == ["FAIL", "SUCCESS"]
+
+
+def _open_stores(pid: str) -> set[str]:
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = str(fd.readlink())
+        except OSError:
+            continue
+        if target.endswith(".db") and "ims-emulator-" in target:
+            found.add(target)
+    return found
+
+
+def test_workers_share_one_memory_store_and_it_goes_at_exit():
+    server = SubprocessServer("--workers", "2", "--db", ":memory:", *QUIET)
+    try:
+        pid = str(server.proc.pid)
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        if not children.exists():
+            pytest.skip("needs /proc")
+        kids = wait_for(lambda: (lambda k: k if len(k) == 2 else None)(children.read_text().split()))
+        requests.get(server.url + "/_emulator/health", timeout=30)
+        master = _open_stores(pid)
+        assert len(master) == 1
+        wait_for(lambda: all(_open_stores(k) == master for k in kids))  # each worker opens the same file
+        project = new_project()
+        control = Control(server.url)
+        control.post("/snapshots", {"name": "mem"})
+        server_id = seeded_server(control, project)
+        assert {_show_server(server.url, project, server_id) for _ in range(8)} == {200}
+    finally:
+        server.stop()
+    (store,) = master
+    assert not Path(store).exists() and not Path(store + ".snapshots").exists()

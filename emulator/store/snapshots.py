@@ -34,7 +34,12 @@ class SnapshotError(Exception):
 
 
 def directory(db: Database) -> Path:
-    return Path(db.path + ".snapshots")
+    return snapshot_dir(db.path)
+
+
+def snapshot_dir(db_path: str) -> Path:
+    """Snapshots live beside the store file: <db>.snapshots/<name>.db."""
+    return Path(db_path + ".snapshots")
 
 
 def _file(db: Database, name: str) -> Path:
