@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import socket
 import subprocess
 import sys
@@ -39,7 +40,7 @@ class Server:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.send_signal(signal.SIGINT)  # gunicorn: quick shutdown; werkzeug: stop
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:

@@ -21,10 +21,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short runs, small stores (a smoke check, not figures)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    reports = run_all(args.quick, args.out)
+    missed = [v for r in reports for v in r.verdicts if v.endswith("MISSED")]
+    print(f"wrote {args.out} ({len(missed)} target(s) missed)")
+    return 0
+
+
+def run_all(quick: bool, out: Path) -> list[common.Report]:
+    """Run every benchmark (printing each as it ends) and write the results file."""
     t0 = time.monotonic()
-    if args.quick:
-        steps = [lambda: bench_startup.run(1), lambda: bench_poll.run(0.3),
-                 lambda: bench_growth.run((50, 100), 1), lambda: bench_pipeline.run(2, (2,))]
+    if quick:
+        steps = [lambda: bench_startup.run(1), lambda: bench_poll.run(0.2),
+                 lambda: bench_growth.run((20, 40), 1), lambda: bench_pipeline.run(1, (2,))]
     else:
         steps = [bench_startup.run, bench_poll.run, bench_pipeline.run, bench_growth.run]
     reports = []
@@ -35,14 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     info = common.machine()
     head = ["# ims-emulator benchmark results", "",
             f"Written by `make bench` (load/run_bench.py) on {datetime.date.today().isoformat()}"
-            f"{' (--quick: not real figures)' if args.quick else ''}, {time.monotonic() - t0:.0f} s in all.", "",
+            f"{' (--quick: not real figures)' if quick else ''}, {time.monotonic() - t0:.0f} s in all.", "",
             f"- machine: {info['nproc']} CPUs, {info['cpu']}", f"- python {info['python']}, {info['platform']}", ""]
-    missed = [v for r in reports for v in r.verdicts if v.endswith("MISSED")]
     summary = ["## Summary", ""] + [f"- {v}" for r in reports for v in r.verdicts] + [""]
-    args.out.write_text("\n".join(head + summary) + "\n" + "\n".join(r.markdown() for r in reports),
-                        encoding="utf-8")
-    print(f"wrote {args.out} ({len(missed)} target(s) missed)")
-    return 0
+    out.write_text("\n".join(head + summary) + "\n" + "\n".join(r.markdown() for r in reports), encoding="utf-8")
+    return reports
 
 
 if __name__ == "__main__":
