@@ -58,6 +58,11 @@ class Cloud(Api):
         assert resp.status_code == 200, resp.text
         return resp.json()["checkpoint_items"]
 
+    def items_of_checkpoint_all(self) -> list[dict[str, Any]]:
+        resp = self.get("/v1/{project_id}/checkpoint_items?limit=1000")
+        assert resp.status_code == 200, resp.text
+        return resp.json()["checkpoint_items"]
+
     def item(self, item_id: str) -> requests.Response:
         return self.get(f"/v1/{{project_id}}/checkpoint_items/{item_id}")
 
