@@ -18,7 +18,7 @@ from pathlib import Path
 
 from emulator.store.repos import Claims, Control, Entities, Projects, Tasks
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = Path(__file__).with_name("schema.sql").read_text(encoding="utf-8")
 BUSY_TIMEOUT_MS = 15000
 
@@ -103,7 +103,10 @@ class Database:
             for statement in _statements(SCHEMA):
                 conn.execute(statement)
             row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            current = int(row["value"]) if row else 0
+            current = int(row["value"]) if row else SCHEMA_VERSION  # a new file is created current
+            if current > SCHEMA_VERSION:  # never relabel a newer file as ours: it would be misread
+                raise StoreVersionError(f"{self.path} has schema version {current}; this emulator knows up to "
+                                        f"{SCHEMA_VERSION}: use a newer ims-emulator or another --db file")
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS.get(version, ()):
                     conn.execute(statement)
@@ -119,8 +122,16 @@ class Database:
         return int(row["value"])
 
 
+class StoreVersionError(RuntimeError):
+    """The store file was written by a newer emulator (its schema version is above SCHEMA_VERSION)."""
+
+
 # version -> statements that bring a file of version-1 forward (schema.sql is always current)
-MIGRATIONS: dict[int, tuple[str, ...]] = {}
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 2: per-project reset, snapshots and the state dump read a project's tasks and claims without a full scan
+    2: ("CREATE INDEX IF NOT EXISTS tasks_project ON tasks (project_id, created_at)",
+        "CREATE INDEX IF NOT EXISTS claims_project ON claims (project_id)"),
+}
 
 
 def _statements(script: str) -> list[str]:

@@ -1,4 +1,4 @@
--- ims-emulator store, schema version 1.
+-- ims-emulator store, schema version 2 (db.py MIGRATIONS brings older files forward).
 -- entities: every stored resource (server, volume, image, backup, ...) as a JSON document with
 -- the columns lists and rules need indexed beside it.
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS claims (
     project_id TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS claims_owner ON claims (owner_kind, owner_id);
+CREATE INDEX IF NOT EXISTS claims_project ON claims (project_id);
 
 -- tasks: every async operation (IMS/ECS jobs, CSBS protect/delete/restore, ...).
 CREATE TABLE IF NOT EXISTS tasks (
@@ -57,6 +58,7 @@ CREATE TABLE IF NOT EXISTS tasks (
 CREATE INDEX IF NOT EXISTS tasks_due ON tasks (project_id, due_at) WHERE status IN ('INIT', 'RUNNING');
 CREATE INDEX IF NOT EXISTS tasks_due_all ON tasks (due_at) WHERE status IN ('INIT', 'RUNNING');
 CREATE INDEX IF NOT EXISTS tasks_entity ON tasks (entity_id) WHERE status IN ('INIT', 'RUNNING');
+CREATE INDEX IF NOT EXISTS tasks_project ON tasks (project_id, created_at);
 
 -- control: settings shared by every worker (clock offset, transition policies, faults, ...).
 CREATE TABLE IF NOT EXISTS control (key TEXT PRIMARY KEY, value TEXT NOT NULL);
