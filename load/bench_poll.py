@@ -12,6 +12,7 @@ one keep-alive socket per client thread, so the client costs a send and a read p
 from __future__ import annotations
 
 import argparse
+import statistics
 import threading
 import time
 
@@ -70,30 +71,40 @@ def prepare(url: str) -> dict[str, bytes]:
             "image": common.signed_raw(url, caller.project, "GET", f"/v2/images/{image_id}")}
 
 
-def run(seconds: float = 5.0) -> common.Report:
+def run(seconds: float = 4.0, rounds: int = 3) -> common.Report:
     report = common.Report(
         "Poll throughput (GET job, GET image) vs a bare Flask app",
         method=f"Both servers: gunicorn gthread, {WORKERS} workers x 8 threads, keep-alive. Emulator: strict auth, "
                f"SDK-signed requests (signed once before the run, sent as raw bytes over one keep-alive socket per "
-               f"client thread). {seconds:g} s per cell after a warm-up; client threads run in this process on the "
-               f"same machine, so they share its CPUs with the server.",
-        header=("target", "clients", "req/s", "p50 ms", "p99 ms", "non-200"))
+               f"client thread). {rounds} rounds; each round runs bare, job and image for {seconds:g} s each, one "
+               f"after the other (side by side in time); req/s is the median round, latencies pool every round. "
+               f"The client threads run on the same machine and share its CPUs with the servers.",
+        header=("target", "clients", "req/s (median round)", "p50 ms", "p99 ms", "non-200"))
     emu = common.start_emulator(workers=WORKERS)
     bare = common.start_bare(workers=WORKERS)
     try:
         raws = prepare(emu.url)
-        raws_bare = common.raw_bytes(bare.url, "GET", "/v1/x/jobs/y")
+        targets = (("bare", bare.url, common.raw_bytes(bare.url, "GET", "/v1/x/jobs/y")),
+                   ("job", emu.url, raws["job"]), ("image", emu.url, raws["image"]))
         results: dict[tuple[str, int], tuple[float, float, float]] = {}
         for clients in (1, 8):
-            for name, url, raw in (("bare", bare.url, raws_bare), ("job", emu.url, raws["job"]),
-                                   ("image", emu.url, raws["image"])):
-                rps, lat, bad = drive(url, raw, clients, seconds)
-                p50, p99 = common.percentile(lat, 50) * 1000, common.percentile(lat, 99) * 1000
-                results[(name, clients)] = (rps, p50, p99)
-                report.rows.append((name, clients, rps, p50, p99, bad))
+            rps: dict[str, list[float]] = {name: [] for name, _, _ in targets}
+            lat: dict[str, list[float]] = {name: [] for name, _, _ in targets}
+            bad: dict[str, int] = {name: 0 for name, _, _ in targets}
+            for _ in range(rounds):
+                for name, url, raw in targets:
+                    r, times, b = drive(url, raw, clients, seconds)
+                    rps[name].append(r)
+                    lat[name] += times
+                    bad[name] += b
+            for name, _, _ in targets:
+                row = (statistics.median(rps[name]), common.percentile(lat[name], 50) * 1000,
+                       common.percentile(lat[name], 99) * 1000)
+                results[(name, clients)] = row
+                report.rows.append((name, clients, *row, bad[name]))
         for name in ("job", "image"):
-            rps, _, p99 = results[(name, 8)]
-            report.verdict(f"GET {name} req/s at 8 clients as a fraction of bare", rps / results[("bare", 8)][0],
+            rps8, _, p99 = results[(name, 8)]
+            report.verdict(f"GET {name} req/s at 8 clients as a fraction of bare", rps8 / results[("bare", 8)][0],
                            0.5, "x", True)
             report.verdict(f"GET {name} p99 at 8 clients", p99, 10.0, "ms", False)
         if "database is locked" in emu.stderr_text():
@@ -106,8 +117,10 @@ def run(seconds: float = 5.0) -> common.Report:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
-    run(parser.parse_args().seconds).print()
+    parser.add_argument("--seconds", type=float, default=4.0, help="per target and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    run(args.seconds, args.rounds).print()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ bp = Blueprint("jobs", __name__)
 
 def _poll(job_id: str) -> Response:
     c = ctx()
-    with db().read() as tx:
+    with db().peek() as tx:  # one statement
         task = tx.tasks.get(job_id, c.project_id)
     if task is None:
         raise ServiceError("IMG.0023", f"Job {job_id} does not exist.", status=404)

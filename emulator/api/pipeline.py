@@ -43,11 +43,10 @@ def before() -> Response | None:
     if project is None:
         raise ServiceError("APIGW.0301", detail="no project: send X-Project-Id or use a project path")
     db = current_app.config["DB"]
-    with db.read() as tx:
-        control = tx.control.get_many(CONTROL_KEYS)
-        region = (tx.projects.get(project) or {}).get("region")
-        now = virtual_now(control.get("clock_offset", 0.0))
-        due = tx.tasks.any_due(project, now)
+    with db.peek() as tx:  # one statement: control values, region and next due time agree
+        control, region, next_due = tx.request_state.get(project, CONTROL_KEYS)
+    now = virtual_now(control.get("clock_offset", 0.0))
+    due = next_due is not None and next_due <= now
     if region is None:  # an unknown project is registered on first use, in the default region
         with db.write() as tx:
             region = tx.projects.ensure(project, settings.region, None, now)["region"]

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from emulator.store.repos import Claims, Control, Entities, Projects, Tasks
+from emulator.store.repos import Claims, Control, Entities, Projects, RequestState, Tasks
 
 SCHEMA_VERSION = 2
 SCHEMA = Path(__file__).with_name("schema.sql").read_text(encoding="utf-8")
@@ -33,6 +33,7 @@ class Tx:
         self.claims = Claims(conn)
         self.projects = Projects(conn)
         self.control = Control(conn)
+        self.request_state = RequestState(conn)
 
 
 class Database:
@@ -94,6 +95,12 @@ class Database:
             yield Tx(conn)
         finally:
             conn.execute("COMMIT")
+
+    @contextmanager
+    def peek(self) -> Iterator[Tx]:
+        """For ONE read statement: no BEGIN/COMMIT round trips (a single statement reads one snapshot).
+        Use read() when several statements must agree."""
+        yield Tx(self.connect())
 
     # -- schema ------------------------------------------------------------------------
     def _migrate(self) -> None:

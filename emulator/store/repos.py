@@ -277,6 +277,23 @@ class Control:
         self.conn.execute("INSERT OR REPLACE INTO control(key, value) VALUES (?, ?)", (key, _dumps(value)))
 
 
+class RequestState:
+    """What every request needs before its route runs, in ONE statement (one statement is its own snapshot):
+    shared control values, the project's region and the earliest due time of its pending tasks."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def get(self, project_id: str, keys: Sequence[str]) -> tuple[dict[str, Any], str | None, float | None]:
+        controls = ", ".join("(SELECT value FROM control WHERE key=?)" for _ in keys)
+        row = self.conn.execute(
+            f"SELECT (SELECT region FROM projects WHERE project_id=?),"
+            f" (SELECT MIN(due_at) FROM tasks WHERE project_id=? AND status IN ('INIT','RUNNING')), {controls}",
+            [project_id, project_id, *keys]).fetchone()
+        control = {k: json.loads(v) for k, v in zip(keys, row[2:]) if v is not None}
+        return control, row[0], row[1]
+
+
 def wipe(conn: sqlite3.Connection, keep_control: bool = True) -> None:
     for table in ("entities", "claims", "tasks", "projects"):
         conn.execute(f"DELETE FROM {table}")
