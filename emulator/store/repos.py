@@ -290,7 +290,7 @@ class RequestState:
             f"SELECT (SELECT region FROM projects WHERE project_id=?),"
             f" (SELECT MIN(due_at) FROM tasks WHERE project_id=? AND status IN ('INIT','RUNNING')), {controls}",
             [project_id, project_id, *keys]).fetchone()
-        control = {k: json.loads(v) for k, v in zip(keys, row[2:]) if v is not None}
+        control = {k: json.loads(v) for k, v in zip(keys, row[2:], strict=True) if v is not None}
         return control, row[0], row[1]
 
 
