@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from emulator.api import pipeline, service_modules
 from emulator.api.errors import SERVICES, error_response
 from emulator.api.schemas.world import load_world_file
-from emulator.domain import world
+from emulator.domain import jobs, world
 from emulator.domain.errors import ServiceError
 from emulator.settings import Settings
 from emulator.store import Database
@@ -41,9 +41,15 @@ def _start_state(app: Flask, settings: Settings, seed_world: bool) -> str:
     """Apply start-up flags to the shared control state; seed the world into an empty store."""
     db: Database = app.config["DB"]
     project = ""
+    transitions = settings.transition_map()
+    unknown = sorted(set(transitions) - {"default"} - set(jobs.operation_names())
+                     - {n for n in transitions if n.endswith(".*")})
+    if unknown:  # same rule as PUT /_emulator/transitions: no silently ignored names
+        raise ValueError(f"unknown operation(s) in --transitions: {', '.join(unknown)}; "
+                         f"valid: default, {', '.join(jobs.operation_names())}, or <service>.*")
     with db.write() as tx:
         if seed_world:
-            tx.control.set("transitions", settings.transition_map())
+            tx.control.set("transitions", transitions)
         if seed_world and settings.world != "none" and not tx.projects.all():
             project = world.apply(tx, load_world_file(world_path(settings.world)), settings.region)
         projects = tx.projects.all()

@@ -67,5 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         from emulator.server import serve
-        return serve(settings, SNIPPET)
+        try:
+            return serve(settings, SNIPPET)
+        except ValueError as exc:  # a setting only the app can check (e.g. operation names)
+            print(f"ims-emulator: {exc}", file=sys.stderr)
+            return 2
     return 2

@@ -26,6 +26,8 @@ def test_help_documents_every_flag():
 def test_bad_settings_exit_2_with_a_message():
     result = _run("serve", "--transitions", "sometimes")
     assert result.returncode == 2 and "invalid transition policy" in result.stderr
+    result = _run("serve", "--db", ":memory:", "--transitions", "default=instant,ims.create_hole_image=polls:2")
+    assert result.returncode == 2 and "ims.create_hole_image" in result.stderr
     result = _run("serve", "--credentials", "no-colon")
     assert result.returncode == 2 and "AK:SK" in result.stderr
 

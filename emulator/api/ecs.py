@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -9,7 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from emulator.api.ops import body_json, ctx, db, load, operation, query_int
 from emulator.domain import servers
-from emulator.domain.clock import iso_seconds
+from emulator.domain.clock import iso_micros_naive, iso_seconds
 from emulator.domain.errors import ServiceError
 from emulator.domain.records import Entity
 
@@ -71,19 +72,28 @@ def batch_action(project_id: str) -> Response:
     return jsonify({"job_id": task.id})
 
 
+USER_ID = "0bc5e11f91dd48849bb03b7c8a263b2c"  # the emulator's one IAM user (32-hex like real user ids)
+VPC_ID = "0431c5e5-bc94-4a44-8263-15da2a642435"
+
+
 def server_view(server: Entity, volumes: list[Entity]) -> dict[str, Any]:
     d = server.doc
     running = d["status"] == "ACTIVE"
     return {
-        "id": server.id, "name": d["name"], "status": d["status"],
-        "addresses": {"vpc-default": [{"version": "4", "addr": d["private_ip"], "OS-EXT-IPS:type": "fixed",
-                                       "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:00:00:01"}]},
-        "flavor": d["flavor"], "accessIPv4": "", "accessIPv6": "", "progress": 0,
-        "hostId": "", "updated": iso_seconds(d["updated"]), "created": iso_seconds(d["created"]),
-        "metadata": {"image_name": d.get("os_version", ""), "os_type": d["os_type"], "os_bit": "64",
-                     "metering.image_id": d["image_id"], "metering.imagetype": "gold", "charging_mode": "0"},
+        "id": server.id, "name": d["name"],
+        "addresses": {VPC_ID: [{"version": "4", "addr": d["private_ip"], "primary": True,
+                                "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:00:00:01", "OS-EXT-IPS:type": "fixed",
+                                "OS-EXT-IPS:port_id": str(uuid.uuid5(uuid.NAMESPACE_URL, server.id))}]},
+        "flavor": {**d["flavor"], "asic_accelerators": []},
+        "accessIPv4": "", "accessIPv6": "", "status": d["status"], "progress": 0, "hostId": "",
+        "updated": iso_seconds(d["updated"]), "created": iso_seconds(d["created"]),
+        "metadata": {"metering.order_id": "", "image_name": d.get("os_version", ""),
+                     "metering.resourcespeccode": d["flavor"].get("id", ""), "charging_mode": "0",
+                     "vpc_id": VPC_ID, "os_type": d["os_type"], "metering.resourcetype": "1",
+                     "metering.image_id": d["image_id"], "os_bit": "64", "__support_agent_list": "hss,ces",
+                     "cascaded.instance_extrainfo": "", "metering.imagetype": "gold"},
         "tags": [], "description": "", "locked": False, "config_drive": "", "tenant_id": server.project_id,
-        "user_id": "emulator", "key_name": "",
+        "user_id": USER_ID, "key_name": "",
         "os-extended-volumes:volumes_attached": [
             {"id": v.id, "delete_on_termination": "false", "device": v.doc["device"],
              "bootIndex": "0" if v.doc["bootable"] else "-1"} for v in volumes],
@@ -93,11 +103,14 @@ def server_view(server: Entity, volumes: list[Entity]) -> dict[str, Any]:
         "OS-EXT-SRV-ATTR:hypervisor_hostname": "", "OS-DCF:diskConfig": "MANUAL",
         "OS-EXT-AZ:availability_zone": d["availability_zone"], "os:scheduler_hints": {},
         "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda", "OS-EXT-SRV-ATTR:ramdisk_id": "",
-        "OS-EXT-SRV-ATTR:user_data": None, "OS-SRV-USG:launched_at": iso_seconds(d["created"]),
+        "OS-EXT-SRV-ATTR:user_data": None, "OS-SRV-USG:launched_at": iso_micros_naive(d["created"]),
         "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:launch_index": 0, "host_status": "UP",
         "OS-EXT-SRV-ATTR:reservation_id": "", "OS-EXT-SRV-ATTR:hostname": d["name"],
         "OS-SRV-USG:terminated_at": None,
         "sys_tags": [{"key": "_sys_enterprise_project_id", "value": "0"}],
         "security_groups": [{"id": "00000000-0000-4000-8000-000000000001", "name": "default"}],
-        "image": {"id": d["image_id"]}, "enterprise_project_id": "0",
+        "image": {"id": d["image_id"]}, "hypervisor": None, "auto_terminate_time": "",
+        "cpu_options": {"hw:cpu_threads": None}, "enclave_options": {"enabled": False},
+        "capacity_reservation_id": None, "capacity_reservation_specification": {"id": None, "preference": None},
+        "security_options": {"tpm_enabled": None}, "spod_id": None, "enterprise_project_id": "0",
     }

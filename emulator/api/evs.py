@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from emulator.api.ecs import USER_ID
 from emulator.api.ops import ctx, db, operation
 from emulator.domain import servers
 from emulator.domain.clock import iso_micros_naive
@@ -36,6 +37,10 @@ def volume_view(v: Entity) -> dict[str, Any]:
         "volume_image_metadata": {}, "snapshot_id": None, "source_volid": None,
         "created_at": iso_micros_naive(v.created_at), "updated_at": iso_micros_naive(v.created_at),
         "tags": {}, "service_type": "EVS", "os-vol-tenant-attr:tenant_id": v.project_id,
-        "replication_status": "disabled", "user_id": "emulator", "description": "", "links": [],
-        "enterprise_project_id": "0",
+        "replication_status": "disabled", "user_id": USER_ID, "description": "",
+        "links": [{"href": f"/v2/{v.project_id}/volumes/{v.id}", "rel": "self"},
+                  {"href": f"/{v.project_id}/volumes/{v.id}", "rel": "bookmark"}],
+        "enterprise_project_id": "0", "consistencygroup_id": None, "os-vol-host-attr:host": "",
+        "os-vol-mig-status-attr:migstat": None, "os-vol-mig-status-attr:name_id": None,
+        "os-volume-replication:extended_status": None, "wwn": "",
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import jobs
+from emulator.domain.clock import iso_millis
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.records import Entity, Task
@@ -119,7 +120,24 @@ def _settle_power(tx: Tx, task: Task, now: float) -> None:
             server.status = server.doc["status"] = to
             server.doc["updated"] = now
             tx.entities.update(server)
+    _record_sub_jobs(task, now, "SUCCESS")
 
 
-jobs.register(jobs.OpSpec("ecs.start", "batchStartServers", _settle_power, fail_code="Ecs.0100"))
-jobs.register(jobs.OpSpec("ecs.stop", "batchStopServers", _settle_power, fail_code="Ecs.0100"))
+def _fail_power(tx: Tx, task: Task, now: float) -> None:
+    _record_sub_jobs(task, now, "FAIL")
+
+
+def _record_sub_jobs(task: Task, now: float, status: str) -> None:
+    """A batch ECS job reports one sub-job per server (the recorded job body carries them)."""
+    sub_type = SUB_JOB_TYPE[task.payload["action"]]
+    failed = status == "FAIL"
+    task.entities["sub_jobs"] = [
+        {"status": status, "entities": {"server_id": sid}, "job_id": f"{task.id[:-4]}{i:04x}",
+         "job_type": sub_type, "begin_time": iso_millis(task.created_at), "end_time": iso_millis(now),
+         "error_code": task.error_code if failed else None, "fail_reason": task.fail_reason if failed else None}
+        for i, sid in enumerate(task.payload["servers"], 1)]
+
+
+SUB_JOB_TYPE = {"os-start": "startServer", "os-stop": "stopServer"}
+jobs.register(jobs.OpSpec("ecs.start", "batchStartServers", _settle_power, _fail_power, fail_code="Ecs.0100"))
+jobs.register(jobs.OpSpec("ecs.stop", "batchStopServers", _settle_power, _fail_power, fail_code="Ecs.0100"))
