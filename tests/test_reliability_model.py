@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, precondition, rule
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, precondition, rule
 
 from tests.reliability_support import DEEP, Cloud, error_code, state
 from tests.support import Control, InProcessServer, new_project
@@ -25,6 +25,7 @@ IMAGE_TRANSITIONS = {"queued": {"queued", "saving", "active", "killed"}, "saving
                      "active": {"active"}, "killed": {"killed"}}
 TRANSITIONS = {"default": "instant", "ims.create_whole_image": "manual", "csbs.protect": "seconds:60",
                "csbs.delete": "seconds:30"}
+VAULT = "3b5ba4d0-8a5c-4d2c-9d36-5f0a6b1c2d3e"  # a CBR vault id (the emulator does not model vaults)
 ADVANCE = 61  # one clock step settles every CSBS timer started before it (60 s, 30 s)
 EXAMPLES = {"examples": 0, "steps": 0}
 
@@ -47,9 +48,10 @@ class Backup:
 @dataclasses.dataclass
 class Image:
     id: str
-    backup: str
+    backup: str | None          # the CSBS backup it was made from (None: made from an ECS, via its own CBR backup)
     job: str
     final: str                  # active | killed: what the job will end in
+    server: str | None = None   # the ECS it is being made from (holds the server until the job ends)
     settled: bool = False
     seen: str = "queued"
     deleted: bool = False
@@ -83,6 +85,17 @@ class ImageRules(RuleBasedStateMachine):
         EXAMPLES["examples"] += 1
 
     # -- world ------------------------------------------------------------------------------------
+    @initialize(target=servers)
+    def first_servers(self) -> Any:
+        """Every sequence starts with one plain server and one with a shareable data disk."""
+        return multiple(*((self.cloud.seed_server(shared=shared)["id"], shared) for shared in (False, True)))
+
+    @initialize(target=backups)
+    def first_backup(self) -> str:
+        spec = self.cloud.seed_server()
+        seeded = self.cloud.seed_backup(spec["id"])
+        return self._track(Backup(seeded["id"], seeded["checkpoint_id"], spec["id"], False, "available"))
+
     @rule(target=servers, shared=st.booleans())
     def add_server(self, shared: bool) -> tuple[str, bool]:
         return self.cloud.seed_server(shared=shared)["id"], shared
@@ -142,7 +155,7 @@ class ImageRules(RuleBasedStateMachine):
         if img.settled or img.deleted:
             return
         img.settled = True
-        if img.final == "killed":  # a failed job releases the backup
+        if img.final == "killed" and img.backup:  # a failed job releases the backup
             self.model_backups[img.backup].image = None
 
     # -- full-ECS images ------------------------------------------------------------------------------
@@ -152,6 +165,7 @@ class ImageRules(RuleBasedStateMachine):
         before = state(self.control, self.cloud.project_id)
         resp = self.cloud.whole_image(backup)
         expected = self._refusal(b)
+        event(f"from backup: {expected or resp.status_code}")
         if expected is not None:
             refused(resp, expected)
             assert state(self.control, self.cloud.project_id) == before  # nothing stored
@@ -164,6 +178,29 @@ class ImageRules(RuleBasedStateMachine):
         self.fail_armed = False
         self.model_images[img.id] = img
         b.image = img.id
+        return img.id
+
+    @rule(target=images, server=servers)
+    def create_whole_image_from_ecs(self, server: tuple[str, bool]) -> Any:
+        """From an ECS (a CBR backup of its unshared disks is made first); one at a time per server, and never
+        while CSBS is backing the server up."""
+        server_id = server[0]
+        before = state(self.control, self.cloud.project_id)
+        resp = self.cloud.post("/v1/cloudimages/wholeimages/action",
+                               {"name": "from-ecs", "instance_id": server_id, "vault_id": VAULT})
+        imaging = any(i.server == server_id and not i.settled for i in self.model_images.values())
+        event(f"from ECS: {resp.status_code}")
+        if imaging or server_id in self.busy:
+            refused(resp, "IMG.0136")
+            assert state(self.control, self.cloud.project_id) == before
+            return multiple()
+        assert resp.status_code == 200, resp.text
+        job = resp.json()["job_id"]
+        body = self.cloud.job(job).json()
+        assert body["status"] == "RUNNING" and body["job_type"] == "imsCreateWholeImageByInstanceJob", body
+        img = Image(body["entities"]["image_id"], None, job, "killed" if self.fail_armed else "active", server_id)
+        self.fail_armed = False
+        self.model_images[img.id] = img
         return img.id
 
     @staticmethod
@@ -206,11 +243,16 @@ class ImageRules(RuleBasedStateMachine):
     def delete_image(self, image: str, delete_backup: bool) -> None:
         img = self.model_images[image]
         resp = self.cloud.delete_image(image, delete_backup)
+        event(f"delete image: {resp.status_code} {error_code(resp) or ''}")
         if img.deleted:
             refused(resp, "IMG.0027")
             return
         if not img.settled:
             refused(resp, "IMG.0090")
+            return
+        if img.backup is None:  # its own CBR backup goes with it if asked (it was never shared with anything)
+            assert resp.status_code == 204, resp.text
+            img.deleted = True
             return
         b = self.model_backups[img.backup]
         other_image = b.image not in (None, img.id)
@@ -273,6 +315,10 @@ class ImageRules(RuleBasedStateMachine):
         stored = {i["id"]: i for i in mine["images"]}
         assert set(stored) == {i.id for i in live}          # deleted things stay gone, nothing extra
         per_backup: dict[str, int] = {}
+        imaging = {i.server for i in live if i.server and not i.settled}
+        pending = [i for i in stored.values() if i["status"] in ("queued", "saving")]
+        assert len(pending) == sum(not i.settled for i in live)
+        assert len(imaging) == sum(bool(i.server) and not i.settled for i in live)  # one at a time per server
         for img in stored.values():
             if img["status"] != "killed":
                 per_backup[img["__backup_id"]] = per_backup.get(img["__backup_id"], 0) + 1
