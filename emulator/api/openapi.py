@@ -38,6 +38,7 @@ BODY_READERS = {"body_json", "_object_body", "json_body", "get_json", "_load", "
 QUERY_RE = re.compile(r"""(?:request\.args\.get(?:list)?|query_int|_query\w*|args\.get)\(\s*["']([\w.:-]+)["']""")
 CONVERTER_RE = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 JSON_PATCH = "application/openstack-images-v2.1-json-patch"
+MIMETYPE_RE = re.compile(r"""mimetype=["']([\w/+.-]+)["']""")
 
 
 @bp.get("/openapi.json")
@@ -101,7 +102,8 @@ def _operation(spec: Any, known: dict[type[Schema], str], view: Callable[..., An
         "summary": getattr(view, "op", view.__name__),
         "tags": [service],
         "parameters": [*path_params, *_query_params(view)],
-        "responses": {"2XX": {"description": "success", "content": {"application/json": {"schema": {}}}},
+        "responses": {"2XX": {"description": "success", "content": {_media_type(view): {"schema": {}}}},
+                      "204": {"description": "success, no body"},
                       "4XX": {"description": "refused", "content": {"application/json": {"schema": errors}}},
                       "5XX": {"description": "failed", "content": {"application/json": {"schema": errors}}}},
     }
@@ -111,6 +113,15 @@ def _operation(spec: Any, known: dict[type[Schema], str], view: Callable[..., An
     if body is not None:
         op["requestBody"] = body
     return op
+
+
+def _media_type(view: Callable[..., Any]) -> str:
+    """What a view answers with: JSON unless it builds its Response with another mimetype (the dashboard)."""
+    try:
+        found = MIMETYPE_RE.findall(inspect.getsource(view))
+    except (OSError, TypeError):
+        found = []
+    return found[0] if found else "application/json"
 
 
 def _query_params(view: Callable[..., Any]) -> list[dict[str, Any]]:
