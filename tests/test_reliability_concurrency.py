@@ -117,3 +117,29 @@ def _image(cloud: Cloud, backup_id: str) -> str:
     resp = cloud.whole_image(backup_id)
     assert resp.status_code == 200, resp.text
     return cloud.job(resp.json()["job_id"]).json()["entities"]["image_id"]
+
+
+def test_image_creation_racing_backup_deletion_never_both_win(workers):
+    """Half the calls make a full-ECS image from a backup, half delete that backup: one side wins, never both."""
+    cloud, backup = _backed_up(workers.url)
+    Control(workers.url).put("/transitions", {"csbs.delete": "manual"})
+    try:
+        def attempt(i: int) -> requests.Response:
+            if i % 2:
+                return call(workers.url, cloud.project_id, "DELETE", f"/v1/{{project_id}}/providers/{PROVIDER}"
+                            f"/checkpoints/{backup['checkpoint_id']}?checkpoint_items={backup['id']}")
+            return call(workers.url, cloud.project_id, "POST", "/v1/cloudimages/wholeimages/action",
+                        {"name": f"race-{i}", "backup_id": backup["id"]})
+        out = race(20, attempt)
+        made = [r for i, r in enumerate(out) if not i % 2 and r.status_code == 200]
+        deleted = [r for i, r in enumerate(out) if i % 2 and r.status_code == 200]
+        stored = state(Control(workers.url), cloud.project_id)
+        (item,) = stored["backups"]
+        if made:
+            assert len(made) == 1 and not deleted and item["status"] == "available"
+            assert {error_code(r) for i, r in enumerate(out) if i % 2} == {"CSBS.8007"}
+        else:
+            assert deleted and item["status"] == "deleting" and stored["images"] == []
+            assert {error_code(r) for i, r in enumerate(out) if not i % 2} == {"IMG.0132"}
+    finally:
+        Control(workers.url).put("/transitions", {"default": "instant"})
