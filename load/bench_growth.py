@@ -78,6 +78,25 @@ def measure(url: str, raw: bytes, reps: int, warm: bool) -> list[float]:
         client.close()
 
 
+def keyset_ms(db_path: str, project: str, endpoint: str, marker: str | None, reps: int = 7) -> float:
+    """Median ms of the same page read through emulator.store.paging (the store read alone)."""
+    from emulator.store import Database, paging
+    kind = "image" if endpoint.startswith("cloudimages") else "csbs_item"
+    database = Database(db_path)
+    times = []
+    try:
+        for i in range(reps + 1):  # the first read warms the connection and the statement cache
+            t0 = time.perf_counter()
+            with database.read() as tx:
+                found = paging.page_after(tx.entities, kind, project, marker, 100)
+            if i:
+                times.append(time.perf_counter() - t0)
+            assert found is not None
+    finally:
+        database.close()
+    return common.percentile(times, 50) * 1000
+
+
 def run(sizes: tuple[int, ...] = SIZES, reps: int = 7) -> common.Report:
     report = common.Report(
         "Growth: list latency and memory with N images and N backups in one project",
@@ -85,14 +104,17 @@ def run(sizes: tuple[int, ...] = SIZES, reps: int = 7) -> common.Report:
                f"one at a time; {reps} timed requests per cell after one warm-up (at 100k: 2, no warm-up, to stay "
                f"bounded). Rows cloned from "
                f"a real whole image and its CSBS backup through the store repositories. RSS = largest worker "
-               f"VmRSS after the cell; peak = largest worker VmHWM.",
-        header=("rows", "endpoint", "p50 ms", "max ms", "worker RSS MB", "worker peak MB"))
+               f"VmRSS after the cell; peak = largest worker VmHWM. The 'keyset' column is the store read alone of "
+               f"the same page through emulator.store.paging (index range, limit+1 rows), timed in the bench "
+               f"process on the same file: what the routes would cost with index-backed paging.",
+        header=("rows", "endpoint", "p50 ms", "max ms", "worker RSS MB", "worker peak MB", "keyset store read ms"))
     emu = common.start_emulator(workers=WORKERS)
     try:
         image_id, backup_id = templates(emu.url)
         project = uuid.uuid4().hex
         ids: list[str] = []
         p50s: dict[tuple[int, str], float] = {}
+        keysets: dict[tuple[int, str], float] = {}
         rss_at: dict[int, float] = {}
         for size in sizes:
             ids += grow(emu.db_path, project, image_id, backup_id, len(ids), size)
@@ -113,13 +135,18 @@ def run(sizes: tuple[int, ...] = SIZES, reps: int = 7) -> common.Report:
                 peak = max(common.rss_mb(p, peak=True) for p in pids)
                 p50s[(size, name)] = common.percentile(lat, 50) * 1000
                 rss_at[size] = max(rss_at.get(size, 0.0), peak)
-                report.rows.append((size, name, p50s[(size, name)], max(lat) * 1000, rss, peak))
+                keysets[(size, name)] = keyset_ms(emu.db_path, project, name, query.get("marker"))
+                report.rows.append((size, name, p50s[(size, name)], max(lat) * 1000, rss, peak,
+                                    keysets[(size, name)]))
         lo, hi = sizes[0], sizes[-1]
         for name in ("cloudimages first", "cloudimages deep marker", "checkpoint_items first",
                      "checkpoint_items deep marker"):
             report.verdict(f"{name}: p50 at {hi} / p50 at {lo}", p50s[(hi, name)] / p50s[(lo, name)], 2.0, "x",
                            False)
         report.verdict(f"peak RSS per worker at {hi}", rss_at[hi], 150.0, "MB", False)
+        worst = max(keysets[(hi, n)] / keysets[(lo, n)] for n in endpoints)
+        report.notes.append(f"keyset store read (emulator.store.paging): worst p50 at {hi} / p50 at {lo} = "
+                            f"{worst:.2f}x; not yet used by the list routes")
     finally:
         emu.stop()
     return report
