@@ -96,7 +96,7 @@ def _operation(spec: Any, known: dict[type[Schema], str], view: Callable[..., An
                path_params: list[dict[str, Any]]) -> dict[str, Any]:
     error = {"$ref": f"#/components/schemas/Error_{FORMAT_OF.get(service, 'nested')}"}
     gateway = {"$ref": "#/components/schemas/Error_gateway"}
-    errors = error if service == "control" else {"oneOf": [error, gateway]}
+    errors = error if service == "control" else {"anyOf": [error, gateway]}  # flat and gateway overlap
     op: dict[str, Any] = {
         "operationId": f"{method.lower()}_{view.__module__.rsplit('.', 1)[-1]}_{view.__name__}",
         "summary": getattr(view, "op", view.__name__),
