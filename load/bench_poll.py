@@ -71,7 +71,7 @@ def prepare(url: str) -> dict[str, bytes]:
             "image": common.signed_raw(url, caller.project, "GET", f"/v2/images/{image_id}")}
 
 
-def run(seconds: float = 4.0, rounds: int = 3) -> common.Report:
+def run(seconds: float = 3.0, rounds: int = 5) -> common.Report:
     report = common.Report(
         "Poll throughput (GET job, GET image) vs a bare Flask app",
         method=f"Both servers: gunicorn gthread, {WORKERS} workers x 8 threads, keep-alive. Emulator: strict auth, "
@@ -117,8 +117,8 @@ def run(seconds: float = 4.0, rounds: int = 3) -> common.Report:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=4.0, help="per target and round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=3.0, help="per target and round")
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     run(args.seconds, args.rounds).print()
 

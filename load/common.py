@@ -371,7 +371,8 @@ class Report:
         met = value >= target if higher_is_better else value <= target
         ratio = value / target if target else float("nan")
         sign = ">=" if higher_is_better else "<="
-        self.verdicts.append(f"{label}: {value:.3g} {unit} (target {sign} {target:g} {unit}, "
+        shown = f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
+        self.verdicts.append(f"{label}: {shown} {unit} (target {sign} {target:g} {unit}, "
                              f"ratio to target {ratio:.2f}) {'MET' if met else 'MISSED'}")
 
     def markdown(self) -> str:

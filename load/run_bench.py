@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_all(quick: bool, out: Path) -> list[common.Report]:
     """Run every benchmark (printing each as it ends) and write the results file."""
-    t0 = time.monotonic()
+    t0, load_before = time.monotonic(), os.getloadavg()
     if quick:
         steps = [lambda: bench_startup.run(1), lambda: bench_poll.run(0.2, 1),
                  lambda: bench_growth.run((20, 40), 1), lambda: bench_pipeline.run(1, (2,))]
@@ -44,7 +45,9 @@ def run_all(quick: bool, out: Path) -> list[common.Report]:
     head = ["# ims-emulator benchmark results", "",
             f"Written by `make bench` (load/run_bench.py) on {datetime.date.today().isoformat()}"
             f"{' (--quick: not real figures)' if quick else ''}, {time.monotonic() - t0:.0f} s in all.", "",
-            f"- machine: {info['nproc']} CPUs, {info['cpu']}", f"- python {info['python']}, {info['platform']}", ""]
+            f"- machine: {info['nproc']} CPUs, {info['cpu']}", f"- python {info['python']}, {info['platform']}",
+            f"- 1-minute load average: {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after (anything "
+            f"else running shares the CPUs with the servers and clients)", ""]
     summary = ["## Summary", ""] + [f"- {v}" for r in reports for v in r.verdicts] + [""]
     out.write_text("\n".join(head + summary) + "\n" + "\n".join(r.markdown() for r in reports), encoding="utf-8")
     return reports
