@@ -1,14 +1,23 @@
-"""A minimal CBR backup (kind "cbr_backup"): what full-ECS images are made from and linked to.
+"""CBR backups (kind "cbr_backup"), the checkpoints that make them, and backup sharing (members).
 
-Same interface as domain/backups.py (CSBS) so IMS treats both alike: get_item, contains_system_disk,
-has_shared_disk, link_image, unlink_image, start_delete. A later CBR slice extends this module.
+IMS treats CBR and CSBS backups alike through get_item, contains_system_disk, has_shared_disk,
+link_image, unlink_image, start_delete (same interface as domain/backups.py).
+
+- A checkpoint (kind "cbr_checkpoint") backs up servers of one vault: one backup per server, all
+  "protecting" until the task "cbr.create_checkpoint" settles (available, or error on failure).
+  Servers that cannot be backed up are listed in the checkpoint's skipped_resources.
+- A server is backed up by one checkpoint at a time: claim "cbr-protecting:<server id>".
+- Members (kind "cbr_member", owned by the backup's project, ref = backup id) share a backup with
+  another project; once accepted that project lists it (own_type=shared) and may make a full-ECS
+  image from it: get_item then answers a copy marked shared_to_us, and the image is linked on the
+  member record (member.image_id), never on the owner's backup.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emulator.domain import jobs, servers
+from emulator.domain import jobs, servers, vaults
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import new_uuid
@@ -18,12 +27,35 @@ if TYPE_CHECKING:
     from emulator.store import Tx
 
 KIND = "cbr_backup"
+CHECKPOINT = "cbr_checkpoint"
+MEMBER = "cbr_member"
+SERVER_TYPE = "OS::Nova::Server"
 STATUSES = ("available", "protecting", "deleting", "error", "restoring")
 DELETABLE = ("available", "error")
+PROTECTABLE_SERVER_STATUS = ("ACTIVE", "SHUTOFF")
+BUSY_CLAIM = "cbr-protecting:{}"
+CREATE_OP, DELETE_OP = "cbr.create_checkpoint", "cbr.delete"
+MEMBER_STATUSES = ("pending", "accepted", "rejected")
+OWN_TYPES = ("private", "shared", "all_granted")
+DAY = 86400.0
+SHARED_MARK = "_member_id"  # on the in-memory copy get_item answers for a backup shared to us
 
+
+# -- the interface IMS uses ------------------------------------------------------------------
 
 def get_item(tx: Tx, project_id: str, item_id: str) -> Entity | None:
-    return tx.entities.get(KIND, item_id, project_id)
+    """The project's own backup, or a copy of one another project shared with it (accepted)."""
+    own = tx.entities.get(KIND, item_id, project_id)
+    if own is not None:
+        return own
+    member = accepted_member(tx, item_id, project_id)
+    backup = tx.entities.get(KIND, item_id) if member else None
+    if member is None or backup is None:
+        return None
+    doc = {**backup.doc, "shared_to_us": True, SHARED_MARK: member.id,
+           "os_images_data": [{"image_id": member.doc["image_id"]}] if member.doc.get("image_id") else []}
+    return Entity(KIND, backup.id, backup.project_id, backup.created_at, doc=doc, status=backup.status,
+                  name=backup.name, ref=backup.ref)
 
 
 def contains_system_disk(item: Entity) -> bool:
@@ -35,6 +67,9 @@ def has_shared_disk(item: Entity) -> bool:
 
 
 def link_image(tx: Tx, item: Entity, image_id: str, now: float) -> None:
+    if item.doc.get(SHARED_MARK):
+        _set_member_image(tx, item.doc[SHARED_MARK], image_id, now)
+        return
     images = item.doc.setdefault("os_images_data", [])
     if not any(i["image_id"] == image_id for i in images):
         images.append({"image_id": image_id})
@@ -43,22 +78,31 @@ def link_image(tx: Tx, item: Entity, image_id: str, now: float) -> None:
 
 
 def unlink_image(tx: Tx, item: Entity, image_id: str, now: float) -> None:
+    for member in members_of(tx, item.id):
+        if member.doc.get("image_id") == image_id:
+            _set_member_image(tx, member.id, None, now)
+    if item.doc.get(SHARED_MARK):
+        return
     item.doc["os_images_data"] = [i for i in item.doc.get("os_images_data", []) if i["image_id"] != image_id]
     item.doc["updated_at"] = now
     tx.entities.update(item)
 
 
 def start_delete(tx: Tx, ctx: Ctx, item: Entity) -> Task:
+    if item.doc.get(SHARED_MARK):
+        raise ServiceError("BackupService.6201", "A backup shared with this project can only be deleted by its owner.")
     if item.doc.get("os_images_data"):
-        raise ServiceError("BackupService.9900", "The backup is used by an image.")
+        raise ServiceError("BackupService.6204")
     if item.status not in DELETABLE:
-        raise ServiceError("BackupService.9900", f"The backup status {item.status} does not allow deletion.")
+        raise ServiceError("BackupService.6201", f"The backup status {item.status} does not allow deletion.")
     item.status = "deleting"
     tx.entities.update(item)
-    return jobs.start(tx, ctx, "cbr.delete_backup", entity_kind=KIND, entity_id=item.id, project_id=item.project_id)
+    return jobs.start(tx, ctx, DELETE_OP, entity_kind=KIND, entity_id=item.id, project_id=item.project_id)
 
 
 def _delete_done(tx: Tx, task: Task, now: float) -> None:
+    for member in members_of(tx, task.entity_id or ""):
+        tx.entities.delete(MEMBER, member.id)
     tx.entities.delete(KIND, task.entity_id or "")
 
 
@@ -66,11 +110,12 @@ def _delete_failed(tx: Tx, task: Task, now: float) -> None:
     item = tx.entities.get(KIND, task.entity_id or "")
     if item is not None:
         item.status = "error"
+        item.doc.update(fail_code=task.error_code, fail_reason=task.fail_reason)
         tx.entities.update(item)
 
 
-jobs.register(jobs.OpSpec("cbr.delete_backup", "cbrDeleteBackup", _delete_done, _delete_failed,
-                          fail_code="BackupService.9900"))
+jobs.register(jobs.OpSpec(DELETE_OP, "cbrDeleteBackup", _delete_done, _delete_failed,
+                          fail_code="BackupService.6201"))
 
 
 # -- making one --------------------------------------------------------------------------------
@@ -84,14 +129,20 @@ def _volumes(tx: Tx, server: Entity | None) -> list[dict[str, Any]]:
 
 def new_backup(tx: Tx, ctx: Ctx, project_id: str, server_id: str, *, status: str, vault_id: str | None,
                backup_id: str | None = None, shared_to_us: bool = False,
-               volumes: list[dict[str, Any]] | None = None, os: dict[str, str] | None = None) -> Entity:
+               volumes: list[dict[str, Any]] | None = None, os: dict[str, str] | None = None,
+               checkpoint_id: str | None = None, name: str | None = None, description: str = "",
+               auto_trigger: bool = False, incremental: bool = False, retention_days: int | None = None) -> Entity:
     server = tx.entities.get(servers.SERVER, server_id, project_id)
     doc = {"server_id": server_id, "vault_id": vault_id or new_uuid(), "shared_to_us": shared_to_us,
            "volumes": volumes if volumes is not None else _volumes(tx, server), "os_images_data": [],
            "os_version": (os or {}).get("os_version") or (server.doc.get("os_version") if server else None),
-           "created_at": ctx.now, "updated_at": ctx.now}
+           "checkpoint_id": checkpoint_id or new_uuid(), "description": description,
+           "resource_name": server.name if server else "", "auto_trigger": auto_trigger,
+           "resource_az": server.doc.get("availability_zone", "") if server else "",
+           "incremental": incremental, "created_at": ctx.now, "updated_at": ctx.now,
+           "expired_at": ctx.now + retention_days * DAY if retention_days else None}
     return tx.entities.insert(Entity(KIND, backup_id or new_uuid(), project_id, ctx.now, doc=doc, status=status,
-                                     name=f"cbr_{server_id[:8]}", ref=server_id))
+                                     name=name or f"cbr_{server_id[:8]}", ref=server_id))
 
 
 def seed(tx: Tx, ctx: Ctx, project_id: str, specs: list[dict[str, Any]]) -> list[Entity]:
@@ -109,6 +160,264 @@ def seed(tx: Tx, ctx: Ctx, project_id: str, specs: list[dict[str, Any]]) -> list
 
 
 def view(item: Entity) -> dict[str, Any]:
+    """The control API's summary of a seeded backup."""
     return {"id": item.id, "status": item.status, "server_id": item.doc["server_id"],
             "vault_id": item.doc["vault_id"], "shared_to_us": item.doc["shared_to_us"],
             "volumes": item.doc["volumes"], "os_images_data": item.doc.get("os_images_data", [])}
+
+
+# -- checkpoints (POST /v3/{project_id}/checkpoints) ---------------------------------------------
+
+def _skip(server_id: str, name: str, code: str, reason: str) -> dict[str, str]:
+    return {"id": server_id, "type": SERVER_TYPE, "name": name, "code": code, "reason": reason}
+
+
+def _refusal(tx: Tx, server: Entity) -> tuple[str, str] | None:
+    """Why a bound server is skipped by a checkpoint (the code and reason listed in skipped_resources)."""
+    if server.status not in PROTECTABLE_SERVER_STATUS:
+        return "BackupService.7101", f"Server status {server.status} forbids backup."
+    shared = servers.shared_volumes(servers.volumes_of(tx, server))
+    if len(shared) > 1:
+        return "BackupService.7107", "Too many shared disks; exclude them and retry."
+    if shared:
+        return "BackupService.7106", f"Shared disk {shared[0].id} cannot be backed up."
+    if tx.claims.holder(BUSY_CLAIM.format(server.id)) or tx.claims.holder(servers.imaging_claim(server.id)):
+        return "BackupService.6125", "A backup task is already running."
+    return None
+
+
+def create_checkpoint(tx: Tx, ctx: Ctx, vault_id: str, params: dict[str, Any]) -> Entity:
+    vault = vaults.get(tx, ctx.project_id, vault_id)
+    if vault.status != "available":
+        raise ServiceError("BackupService.6113")
+    bound = {r["id"]: r for r in vault.doc["resources"]}
+    wanted = list(dict.fromkeys(params.get("resources") or [r["id"] for r in params.get("resource_details") or []]
+                                or list(bound)))
+    for rid in wanted:
+        if rid not in bound:
+            raise ServiceError("BackupService.9900", f"Invalid resources provided: {rid} is not in vault {vault_id}.")
+    taken, skipped = [], []
+    for rid in wanted:
+        server = tx.entities.get(servers.SERVER, rid, ctx.project_id)
+        why = ("BackupService.7100", "Server not found.") if server is None else _refusal(tx, server)
+        if why:
+            skipped.append(_skip(rid, bound[rid].get("name", ""), *why))
+        else:
+            taken.append(server)
+    if not taken:
+        raise ServiceError("BackupService.0001")
+    cp_id = new_uuid()
+    extra = {"name": params.get("name") or f"manualbk_{cp_id[:4]}", "description": params.get("description") or "",
+             "retention_duration": params.get("retention_duration_days") or -1}
+    made = [_backup_of_server(tx, ctx, vault, bound[s.id], s, cp_id, extra, params) for s in taken]
+    doc = {"vault_id": vault.id, "vault_name": vault.name, "skipped_resources": skipped, "extra_info": extra,
+           "backups": [b.id for b in made], "resources": [_cp_resource(tx, s) for s in taken]}
+    checkpoint = tx.entities.insert(Entity(CHECKPOINT, cp_id, ctx.project_id, ctx.now, doc=doc,
+                                           status="protecting", ref=vault.id))
+    jobs.start(tx, ctx, CREATE_OP, entity_kind=CHECKPOINT, entity_id=cp_id, resource_id=vault.id,
+               payload={"backups": doc["backups"], "servers": [s.id for s in taken]})
+    return checkpoint
+
+
+def _backup_of_server(tx: Tx, ctx: Ctx, vault: Entity, res: dict[str, Any], server: Entity, cp_id: str,
+                      extra: dict[str, Any], params: dict[str, Any]) -> Entity:
+    excluded = set((res.get("extra_info") or {}).get("exclude_volumes") or [])
+    vols = [v for v in _volumes(tx, server) if v["id"] not in excluded]
+    first = tx.entities.count(KIND, ctx.project_id, [("ref", "=", server.id)]) == 0
+    tx.claims.claim(BUSY_CLAIM.format(server.id), CHECKPOINT, cp_id, ctx.project_id)
+    return new_backup(tx, ctx, ctx.project_id, server.id, status="protecting", vault_id=vault.id, volumes=vols,
+                      checkpoint_id=cp_id, name=extra["name"], description=extra["description"],
+                      auto_trigger=bool(params.get("auto_trigger")),
+                      retention_days=params.get("retention_duration_days"),
+                      incremental=bool(params.get("incremental")) and not first)
+
+
+def _cp_resource(tx: Tx, server: Entity) -> dict[str, Any]:
+    size = sum(v.doc["size"] for v in servers.volumes_of(tx, server))
+    return {"id": server.id, "name": server.name or "", "type": SERVER_TYPE, "protect_status": "available",
+            "resource_size": str(size)}  # a string, as the SDK model (CheckpointResourceResp) says
+
+
+def _checkpoint_done(tx: Tx, task: Task, now: float) -> None:
+    _finish_checkpoint(tx, task, now, "available", "available")
+
+
+def _checkpoint_failed(tx: Tx, task: Task, now: float) -> None:
+    _finish_checkpoint(tx, task, now, "error", "error")
+
+
+def _finish_checkpoint(tx: Tx, task: Task, now: float, cp_status: str, backup_status: str) -> None:
+    checkpoint = tx.entities.get(CHECKPOINT, task.entity_id or "")
+    if checkpoint is not None:
+        checkpoint.status = cp_status
+        tx.entities.update(checkpoint)
+    for backup_id in task.payload["backups"]:
+        backup = tx.entities.get(KIND, backup_id)
+        if backup is None or backup.status != "protecting":
+            continue
+        backup.status = backup_status
+        backup.doc["updated_at"] = now
+        if backup_status == "error":
+            backup.doc.update(fail_code=task.error_code, fail_reason=task.fail_reason)
+        tx.entities.update(backup)
+    for server_id in task.payload["servers"]:
+        tx.claims.release(BUSY_CLAIM.format(server_id))
+
+
+jobs.register(jobs.OpSpec(CREATE_OP, "cbrCreateCheckpoint", _checkpoint_done, _checkpoint_failed,
+                          fail_code="BackupService.6215"))
+
+
+def get_checkpoint(tx: Tx, project_id: str, checkpoint_id: str) -> Entity:
+    checkpoint = tx.entities.get(CHECKPOINT, checkpoint_id, project_id)
+    if checkpoint is None:
+        raise ServiceError("BackupService.6217", f"Restore point {checkpoint_id} does not exist.")
+    return checkpoint
+
+
+# -- backups (GET/PUT/DELETE /v3/{project_id}/backups) ---------------------------------------------
+
+def readable(tx: Tx, project_id: str, backup_id: str) -> Entity:
+    """A backup the project owns or that was shared with it (any member status)."""
+    backup = tx.entities.get(KIND, backup_id)
+    if backup is None or (backup.project_id != project_id and member_for(tx, backup_id, project_id) is None):
+        raise ServiceError("BackupService.6200", f"Backup {backup_id} does not exist.")
+    return backup
+
+
+def own(tx: Tx, project_id: str, backup_id: str) -> Entity:
+    backup = tx.entities.get(KIND, backup_id, project_id)
+    if backup is None:
+        raise ServiceError("BackupService.6200", f"Backup {backup_id} does not exist.")
+    return backup
+
+
+def rename(tx: Tx, backup: Entity, name: str, now: float) -> Entity:
+    backup.name = name
+    backup.doc["updated_at"] = now
+    return tx.entities.update(backup)
+
+
+def list_backups(tx: Tx, project_id: str, q: dict[str, Any]) -> list[Entity]:
+    """The filtered backups a project sees (own, shared with it, or both per own_type), newest first."""
+    own_type = q.get("own_type") or "private"
+    rows: list[Entity] = []
+    if own_type in ("private", "all_granted"):
+        rows += tx.entities.list(KIND, project_id, _filters(q))
+    if own_type in ("shared", "all_granted"):
+        wanted = q.get("member_status") or "accepted"
+        shared = tx.entities.list(MEMBER, None, [("$.dest_project_id", "=", project_id), ("status", "=", wanted)])
+        ids = [m.ref for m in shared if m.ref]
+        rows += tx.entities.list(KIND, None, [("id", "in", ids), *_filters(q)]) if ids else []
+    rows.sort(key=lambda b: (b.created_at, b.id), reverse=not _ascending(q.get("sort")))
+    return rows
+
+
+def _ascending(sort: str | None) -> bool:
+    return bool(sort) and str(sort).split(",")[0].endswith(":asc")
+
+
+def _filters(q: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    out: list[tuple[str, str, Any]] = []
+    for key, field in (("checkpoint_id", "$.checkpoint_id"), ("vault_id", "$.vault_id"), ("resource_id", "ref"),
+                       ("resource_name", "$.resource_name"), ("resource_az", "$.resource_az"), ("name", "name")):
+        if q.get(key):
+            out.append((field, "=", q[key]))
+    if q.get("status"):
+        out.append(("status", "in", q["status"]))
+    if q.get("resource_type") and q["resource_type"] != SERVER_TYPE:
+        out.append(("id", "in", []))
+    if q.get("image_type") and q["image_type"] != "backup":
+        out.append(("id", "in", []))
+    if q.get("start_time") is not None:
+        out.append(("created_at", ">=", q["start_time"]))
+    if q.get("end_time") is not None:
+        out.append(("created_at", "<=", q["end_time"]))
+    if q.get("incremental") is not None:
+        out.append(("$.incremental", "=", q["incremental"]))
+    return out
+
+
+def backups_in_vault(tx: Tx, vault_id: str) -> list[Entity]:
+    return tx.entities.list(KIND, None, [("$.vault_id", "=", vault_id)])
+
+
+# -- members (backup sharing) ----------------------------------------------------------------------
+
+def members_of(tx: Tx, backup_id: str) -> list[Entity]:
+    return tx.entities.list(MEMBER, None, [("ref", "=", backup_id)], order=(("created_at", "asc"), ("id", "asc")))
+
+
+def member_for(tx: Tx, backup_id: str, dest_project: str) -> Entity | None:
+    return next((m for m in members_of(tx, backup_id) if m.doc["dest_project_id"] == dest_project), None)
+
+
+def accepted_member(tx: Tx, backup_id: str, dest_project: str) -> Entity | None:
+    member = member_for(tx, backup_id, dest_project)
+    return member if member is not None and member.status == "accepted" else None
+
+
+def _set_member_image(tx: Tx, member_id: str, image_id: str | None, now: float) -> None:
+    member = tx.entities.get(MEMBER, member_id)
+    if member is not None:
+        member.doc["image_id"] = image_id
+        member.doc["updated_at"] = now
+        tx.entities.update(member)
+
+
+def add_members(tx: Tx, ctx: Ctx, backup_id: str, projects: list[str]) -> list[Entity]:
+    backup = own(tx, ctx.project_id, backup_id)
+    if not contains_system_disk(backup):
+        raise ServiceError("BackupService.6700")
+    if backup.status != "available":
+        raise ServiceError("BackupService.6702")
+    existing = {m.doc["dest_project_id"] for m in members_of(tx, backup_id)}
+    for project in projects:
+        if project == ctx.project_id:
+            raise ServiceError("BackupService.9900", "Invalid members provided: a backup cannot be shared with its "
+                                                     "own project.")
+        if project in existing:
+            raise ServiceError("BackupService.6703", f"Backup {backup_id} is already shared with {project}.")
+    return [tx.entities.insert(Entity(MEMBER, new_uuid(), ctx.project_id, ctx.now, status="pending", ref=backup_id,
+                                      doc={"dest_project_id": p, "created_at": ctx.now, "updated_at": ctx.now,
+                                           "vault_id": None, "image_id": None}))
+            for p in dict.fromkeys(projects)]
+
+
+def find_member(tx: Tx, project_id: str, backup_id: str, member_id: str) -> Entity:
+    """A member by its id or by the receiving project's id, seen by the owner or that receiver."""
+    readable(tx, project_id, backup_id)
+    for member in members_of(tx, backup_id):
+        if member_id in (member.id, member.doc["dest_project_id"]) and project_id in (
+                member.project_id, member.doc["dest_project_id"]):
+            return member
+    raise ServiceError("BackupService.6705", f"Member {member_id} of backup {backup_id} does not exist.")
+
+
+def visible_members(tx: Tx, project_id: str, backup_id: str) -> list[Entity]:
+    backup = readable(tx, project_id, backup_id)
+    rows = members_of(tx, backup_id)
+    return rows if backup.project_id == project_id else [m for m in rows if m.doc["dest_project_id"] == project_id]
+
+
+def answer(tx: Tx, ctx: Ctx, member: Entity, status: str, vault_id: str | None) -> Entity:
+    """The receiving project accepts (into one of its vaults) or rejects a shared backup."""
+    if member.doc["dest_project_id"] != ctx.project_id:
+        raise ServiceError("BackupService.6705", "Only the project a backup is shared with answers the share.")
+    if status == "accepted":
+        if not vault_id:
+            raise ServiceError("BackupService.9900", param="vault_id")
+        vaults.get(tx, ctx.project_id, vault_id)
+    if status != "accepted" and member.doc.get("image_id"):
+        raise ServiceError("BackupService.6710")
+    member.status = status
+    member.doc.update(vault_id=vault_id if status == "accepted" else None, updated_at=ctx.now)
+    return tx.entities.update(member)
+
+
+def remove_member(tx: Tx, ctx: Ctx, member: Entity) -> None:
+    if member.project_id != ctx.project_id:
+        raise ServiceError("BackupService.6705", "Only the backup's owner removes a member.")
+    if member.doc.get("image_id"):
+        raise ServiceError("BackupService.6710")
+    tx.entities.delete(MEMBER, member.id)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 BACKUP_MODULES: dict[str, ModuleType] = {"CSBS": backups, "CBR": cbr_backups}
 BACKUP_CLAIM = "whole-image-backup:{}"
 OP = "ims.create_whole_image"
+_BUSY_CLAIMS = (servers.IMAGING_CLAIM, backups.BUSY_CLAIM, cbr_backups.BUSY_CLAIM)
 
 
 def backup_claim(backup_id: str) -> str:
@@ -120,8 +121,8 @@ def _from_server(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
     rules.check_resource_id(data["vault_id"], "vault_id")
     if server.status not in rules.SERVER_STATES_FOR_WHOLE_IMAGE:
         raise ServiceError("IMG.0126")
-    if tx.claims.holder(servers.imaging_claim(server_id)) or tx.claims.holder(backups.BUSY_CLAIM.format(server_id)):
-        raise ServiceError("IMG.0136")
+    if any(tx.claims.holder(c.format(server_id)) for c in _BUSY_CLAIMS):
+        raise ServiceError("IMG.0136")  # imaged already, or CSBS/CBR is backing it up
     volumes = [v for v in servers.volumes_of(tx, server) if not v.doc.get("shareable")]
     backup = cbr_backups.new_backup(
         tx, ctx, ctx.project_id, server_id, status="protecting", vault_id=data["vault_id"],
