@@ -11,7 +11,8 @@ Rules (documented in fixtures/README.md):
   identify the recorded situation (a job's type and status, an error code) must equal the recording's.
 - lists: every recorded element is a sample; each emulator element is compared against the union of samples
   (a key present in every sample is required, one present in some is optional).
-- maps keyed by ids (e.g. ECS `addresses` keyed by VPC id): keys are compared by format, values as samples.
+- maps keyed by ids or regions (ECS `addresses` keyed by VPC id, a CBR migration keyed by region): keys are
+  compared by kind, values as samples.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import dataclasses
 from typing import Any
 
 from contract_tests.enums import enum_for, pinned
-from contract_tests.formats import classify, glob
+from contract_tests.formats import classify, glob, map_key_kind
 from contract_tests.objects import known_elsewhere
 
 MISSING = "missing"   # a recorded key the emulator lacks
@@ -131,11 +132,11 @@ class Comparator:
             self.compare([s[key] for s in samples if key in s], actual[key], f"{path}.{key}")
 
     def _id_map(self, samples: list[dict[str, Any]], actual: dict[str, Any], path: str) -> None:
-        formats = {classify(k) for s in samples for k in s}
+        formats = {map_key_kind(k) for s in samples for k in s}
         if samples and any(samples) and not actual:
             self.add(MISSING, path + ".<id>", "empty map; the recording has entries")
         for key, value in actual.items():
-            if classify(key) not in formats:
+            if map_key_kind(key) not in formats:
                 self.add(FORMAT, f"{path}.<id>", f"map key {key!r} is not a {'/'.join(sorted(map(str, formats)))}")
             self.compare([v for s in samples for v in s.values()], value, path + ".<id>")
 
@@ -149,7 +150,7 @@ class Comparator:
 
 
 def _is_id_map(d: dict[str, Any]) -> bool:
-    return bool(d) and all(classify(k) in ("uuid", "hex32") for k in d)
+    return bool(d) and all(map_key_kind(k) for k in d)
 
 
 def compare_response(fixture: str, recorded: dict[str, Any], status: int, body: Any,

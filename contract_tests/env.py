@@ -129,10 +129,10 @@ class Env:
             raise ScenarioError(f"seeding a CBR backup answered {resp.status_code}: {resp.text[:300]}")
         return resp.json()["backups"][0]["id"]
 
-    def vault(self, resources: list[str] | None = None) -> dict[str, Any]:
+    def vault(self, resources: list[str] | None = None, tags: list[dict[str, str]] | None = None) -> dict[str, Any]:
         """A vault made through the CBR v3 API (for the CBR recordings)."""
         bound = [{"id": r, "type": "OS::Nova::Server"} for r in resources or []]
-        body = {"vault": {"name": "vault", "resources": bound,
+        body = {"vault": {"name": "vault", "resources": bound, **({"tags": tags} if tags else {}),
                           "billing": {"consistent_level": "crash_consistent", "object_type": "server",
                                       "protect_type": "backup", "size": 100}}}
         return self.call("POST", "/v3/{project_id}/vaults", body).expect(200)["vault"]

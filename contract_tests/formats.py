@@ -30,6 +30,17 @@ def classify(value: str) -> str | None:
     return None
 
 
+REGION_ID = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")  # cn-north-4, ap-southeast-1, eu-west-101
+
+
+def map_key_kind(key: str) -> str | None:
+    """How a map key names an item, for maps keyed by ids or by region (a CBR migration keyed by region)."""
+    fmt = classify(key)
+    if fmt in ("uuid", "hex32"):
+        return fmt
+    return "region" if REGION_ID.match(key) else None
+
+
 def is_timestamp(fmt: str | None) -> bool:
     return bool(fmt and fmt.startswith("ts:"))
 

@@ -8,7 +8,7 @@ import re
 from functools import cache
 from typing import Any
 
-from contract_tests.formats import classify, glob
+from contract_tests.formats import glob, map_key_kind
 
 # resource -> the recordings that show it, and where in their body it sits
 OBJECTS: dict[str, list[tuple[str, str]]] = {
@@ -50,7 +50,7 @@ def key_paths(value: Any, prefix: str = "") -> set[str]:
     """Every key path under a value, lists as `[]` and id-keyed maps as `<id>` (as the comparator names them)."""
     out: set[str] = set()
     if isinstance(value, dict):
-        id_map = bool(value) and all(classify(k) in ("uuid", "hex32") for k in value)
+        id_map = bool(value) and all(map_key_kind(k) for k in value)
         for k, v in value.items():
             here = f"{prefix}.<id>" if id_map else f"{prefix}.{k}"
             out.add(here)

@@ -15,9 +15,7 @@ Run = Callable[[Env, dict[str, Any]], Outcome]
 
 # Operations not served yet. Their scenarios are xfail(strict=True): they turn into failures the moment the
 # operation lands, so this list must shrink with every operation that does.
-PENDING: dict[str, str] = {
-    "cbr/*": "operation not implemented yet: the CBR v3 API is not served (CBR backups are seeded via /_emulator)",
-}
+PENDING: dict[str, str] = {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -508,7 +506,8 @@ def _create_vault(env: Env, rec: dict[str, Any]) -> Outcome:
 
 @scenario("cbr/list_vault.200.json", "cbr/show_vault.200.json")
 def _read_vaults(env: Env, rec: dict[str, Any]) -> Outcome:
-    vault = env.vault([env.server(status="ACTIVE")["id"]])
+    tags = (rec["response"].get("vault") or rec["response"]["vaults"][0]).get("tags") or []
+    vault = env.vault([env.server(status="ACTIVE")["id"]], tags=tags)
     return replay(env, rec, rec["path"].replace("{vault_id}", vault["id"]))
 
 

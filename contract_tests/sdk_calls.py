@@ -14,10 +14,10 @@ from contract_tests.compare import split
 from contract_tests.env import Env
 from contract_tests.fixtures import load_allowlist, load_fixture
 from contract_tests.sdk_models import walk_response
-from tests.support import ecs_client, ims_client
+from tests.support import cbr_client, ecs_client, ims_client
 
 Prepare = Callable[[Env], tuple[Env, dict[str, Any]]]
-CLIENTS = {"ims": ims_client, "ecs": ecs_client}
+CLIENTS = {"ims": ims_client, "ecs": ecs_client, "cbr": cbr_client}
 # SDK operations the emulator does not serve yet: xfail(strict=True) until they land.
 PENDING: dict[str, str] = {}
 
@@ -342,6 +342,108 @@ def _ecs_job(env: Env) -> tuple[Env, dict[str, Any]]:
 def _changeos(env: Env) -> tuple[Env, dict[str, Any]]:
     image_id = env.image()
     return env, {"server_id": env.server()["id"], "body": {"os-change": {"imageid": image_id}}}
+
+
+# ---------------------------------------------------------------- CBR (v3)
+@call("cbr", "create_vault")
+def _create_vault(env: Env) -> tuple[Env, dict[str, Any]]:
+    server = env.server(status="ACTIVE")
+    return env, {"body": {"vault": {"name": "v", "resources": [{"id": server["id"], "type": "OS::Nova::Server"}],
+                                    "billing": {"consistent_level": "crash_consistent", "object_type": "server",
+                                                "protect_type": "backup", "size": 100}}}}
+
+
+@call("cbr", "list_vault")
+def _list_vaults(env: Env) -> tuple[Env, dict[str, Any]]:
+    env.vault([env.server(status="ACTIVE")["id"]])
+    return env, {"limit": 10}
+
+
+@call("cbr", "show_vault", "delete_vault", "show_vault_tag")
+def _vault(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"vault_id": env.vault([env.server(status="ACTIVE")["id"]])["id"]}
+
+
+@call("cbr", "update_vault")
+def _update_vault(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"vault_id": env.vault()["id"], "body": {"vault": {"name": "renamed"}}}
+
+
+@call("cbr", "add_vault_resource")
+def _bind(env: Env) -> tuple[Env, dict[str, Any]]:
+    server = env.server(status="ACTIVE")
+    return env, {"vault_id": env.vault()["id"],
+                 "body": {"resources": [{"id": server["id"], "type": "OS::Nova::Server"}]}}
+
+
+@call("cbr", "remove_vault_resource")
+def _unbind(env: Env) -> tuple[Env, dict[str, Any]]:
+    server = env.server(status="ACTIVE")
+    return env, {"vault_id": env.vault([server["id"]])["id"], "body": {"resource_ids": [server["id"]]}}
+
+
+@call("cbr", "create_checkpoint")
+def _cbr_checkpoint(env: Env) -> tuple[Env, dict[str, Any]]:
+    server = env.server(status="ACTIVE")
+    vault = env.vault([server["id"]])
+    return env, {"body": {"checkpoint": {"vault_id": vault["id"], "parameters": {"resources": [server["id"]]}}}}
+
+
+@call("cbr", "show_checkpoint")
+def _cbr_show_checkpoint(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"checkpoint_id": env.cbr_backup()["checkpoint_id"]}
+
+
+@call("cbr", "list_backups")
+def _cbr_backups(env: Env) -> tuple[Env, dict[str, Any]]:
+    env.cbr_backup()
+    return env, {"limit": 10}
+
+
+@call("cbr", "show_backup", "delete_backup", "show_members_detail")
+def _cbr_backup(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"backup_id": env.cbr_backup()["id"]}
+
+
+@call("cbr", "update_backup")
+def _cbr_rename(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"backup_id": env.cbr_backup()["id"], "body": {"backup": {"name": "renamed"}}}
+
+
+@call("cbr", "add_member")
+def _cbr_share(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"backup_id": env.cbr_backup()["id"], "body": {"members": [env.other().project]}}
+
+
+def _cbr_shared(env: Env) -> tuple[str, Env]:
+    backup_id, partner = env.cbr_backup()["id"], env.other()
+    env.call("POST", f"/v3/{{project_id}}/backups/{backup_id}/members", {"members": [partner.project]}).expect(200)
+    return backup_id, partner
+
+
+@call("cbr", "show_member_detail", "delete_member")
+def _cbr_member(env: Env) -> tuple[Env, dict[str, Any]]:
+    backup_id, partner = _cbr_shared(env)
+    return env, {"backup_id": backup_id, "member_id": partner.project}
+
+
+@call("cbr", "update_member_status")
+def _cbr_accept(env: Env) -> tuple[Env, dict[str, Any]]:
+    backup_id, partner = _cbr_shared(env)
+    return partner, {"backup_id": backup_id, "member_id": partner.project,
+                     "body": {"status": "accepted", "vault_id": partner.vault()["id"]}}
+
+
+@call("cbr", "migrate_domain")
+def _migrate(env: Env) -> tuple[Env, dict[str, Any]]:
+    env.backup()
+    return env, {"body": {"all_regions": True, "reservation": 0.2}}
+
+
+@call("cbr", "show_migrate_status")
+def _migrate_status(env: Env) -> tuple[Env, dict[str, Any]]:
+    env.call("POST", "/v3/migrates", {"all_regions": True, "reservation": 0.2}).expect(200)
+    return env, {"all_regions": True}
 
 
 # ---------------------------------------------------------------- error answers through the SDK
