@@ -5,7 +5,8 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8085
 PYTEST_ARGS ?=
 
-.PHONY: serve test lint test-deep clean
+.PHONY: serve test lint test-deep fuzz load bench clean
+LOAD_ARGS ?=
 
 $(VENV)/.serve-deps: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +15,7 @@ $(VENV)/.serve-deps: pyproject.toml
 	touch $@
 
 $(VENV)/.test-deps: pyproject.toml $(VENV)/.serve-deps
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,load]'
 	touch $@
 
 serve: $(VENV)/.serve-deps
@@ -26,6 +27,14 @@ test: $(VENV)/.test-deps
 
 lint: $(VENV)/.test-deps
 	$(PY) -m ruff check emulator tests contract_tests load conftest.py
+
+# locust headless against a fresh emulator (2 workers, strict auth): fails on any failed request
+load: $(VENV)/.test-deps
+	$(PY) -m load.run_load $(LOAD_ARGS)
+
+# benchmarks with targets; writes load/results.md (about 3.5 minutes)
+bench: $(VENV)/.test-deps
+	$(PY) -m load.run_bench
 
 clean:
 	rm -rf $(VENV) .ims-emulator

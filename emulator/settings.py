@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 
 from emulator.domain.clock import parse_policy_map
 from emulator.domain.regions import DEFAULT_REGION
@@ -36,16 +37,22 @@ class Settings:
         self.credential_map()
 
     def credential_map(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for pair in filter(None, (p.strip() for p in self.credentials.split(","))):
-            ak, sep, sk = pair.partition(":")
-            if not sep or not ak or not sk:
-                raise ValueError(f"credentials must be AK:SK pairs, got {pair!r}")
-            out[ak] = sk
-        return out
+        return _parse_credentials(self.credentials)
 
     def transition_map(self) -> dict[str, str]:
         return parse_policy_map(self.transitions)
+
+
+@lru_cache(maxsize=8)
+def _parse_credentials(text: str) -> dict[str, str]:
+    """AK:SK[,AK:SK...] -> {ak: sk}; cached because strict auth needs it on every request."""
+    out: dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in text.split(","))):
+        ak, sep, sk = pair.partition(":")
+        if not sep or not ak or not sk:
+            raise ValueError(f"credentials must be AK:SK pairs, got {pair!r}")
+        out[ak] = sk
+    return out
 
 
 def env_defaults(environ: dict[str, str] | None = None) -> dict[str, object]:

@@ -29,7 +29,7 @@ def check(settings: Settings) -> None:
             return
         raise ServiceError("APIGW.0301", detail="no Authorization or X-Auth-Token header")
     problem = signing.verify(request.method, raw_path(), request.query_string.decode("latin-1"),
-                             dict(headers), request.get_data(cache=True), settings.credential_map(),
+                             headers, request.get_data(cache=True), settings.credential_map(),
                              datetime.now(timezone.utc))
     if problem:
         raise ServiceError("APIGW.0301", detail=problem)
