@@ -57,7 +57,7 @@ def show_image(image_id: str) -> Response:
     if img.status in ("queued", "saving"):  # a read of an image being made counts as a poll of its job
         with db().write() as tx:
             img = images.refresh(tx, img, c.now, poll=True)
-    return jsonify(images.image_view(img, GLANCE_FIELDS))
+    return jsonify(images.image_view(images.as_seen_by(img, c.project_id), GLANCE_FIELDS))
 
 
 @bp.patch("/v2/images/<image_id>")

@@ -8,15 +8,13 @@ from flask import Blueprint, Response, jsonify, request
 
 from emulator.api.ops import ctx, db, operation
 from emulator.api.schemas.ims_extra import GLANCE_SCHEMAS
-from emulator.domain import os_versions
+from emulator.domain import images, os_versions
 from emulator.domain.errors import ServiceError
+from emulator.domain.image_rules import IMAGE_QUOTA
 
 SERVICE = "ims"
 bp = Blueprint("ims_misc", __name__)
 
-IMAGE_KIND = "image"
-# type -> (quota, min, max): the private-image quota of a project per region (HW product description: 50).
-QUOTAS: dict[str, tuple[int, int, int]] = {"image": (50, 1, 1000)}
 
 # id -> (status, link major): the API versions the image endpoint announces (recorded list_versions).
 VERSIONS: tuple[tuple[str, str, str], ...] = (
@@ -29,10 +27,10 @@ VERSIONS: tuple[tuple[str, str, str], ...] = (
 @operation("ims.show_image_quota")
 def show_image_quota() -> Response:
     with db().read() as tx:
-        used = tx.entities.count(IMAGE_KIND, ctx().project_id, [("status", "!=", "deleted")])
-    quota, low, high = QUOTAS["image"]
-    return jsonify({"quotas": {"resources": [
-        {"type": "image", "used": used, "quota": quota, "min": low, "max": high}]}})
+        used = images.images_used(tx, ctx().project_id)
+    q = IMAGE_QUOTA
+    return jsonify({"quotas": {"resources": [{"type": q.type, "used": used, "quota": q.quota, "min": q.min,
+                                              "max": q.max}]}})
 
 
 @bp.get("/v1/cloudimages/os_version")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import image_rules as rules
-from emulator.domain import jobs, regions, servers
+from emulator.domain import image_tags, jobs, regions, servers
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.images import (
@@ -88,6 +88,7 @@ def _data_disk_requests(tx: Tx, ctx: Ctx, items: list[dict[str, Any]],
     for item in items:
         rules.check_name(item.get("name"))
         rules.check_description(item.get("description"))
+        image_tags.from_create(item.get("tags"))
         vol = _volume(tx, ctx, item.get("volume_id"))
         if vol.doc["bootable"]:
             raise ServiceError("IMG.0120", f"Volume {vol.id} is a system disk.")
@@ -111,7 +112,7 @@ def _volume(tx: Tx, ctx: Ctx, volume_id: Any) -> Entity:
 
 
 def _data_image(tx: Tx, ctx: Ctx, item: dict[str, Any], vol: Entity) -> Entity:
-    attrs = {"__description": item.get("description") or "", "tags": list(item.get("tags") or []),
+    attrs = {"__description": item.get("description") or "", "tags": image_tags.from_create(item.get("tags")),
              "virtual_env_type": "DataImage", "min_disk": int(vol.doc["size"]), "__os_type": "Linux",
              "__data_origin": f"volume,{vol.id}"}
     return new_image(tx, ctx, item["name"], {"type": "data_disk", "server_id": vol.ref}, attrs=attrs)
@@ -199,7 +200,7 @@ def glance_create(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Entity:
     attrs = {**rules.os_attrs(os_version), "container_format": data.get("container_format") or "bare",
              "disk_format": data.get("disk_format") or "zvhd2", "min_disk": data.get("min_disk") or 0,
              "min_ram": data.get("min_ram") or 0, "protected": bool(data.get("protected")),
-             "tags": list(data.get("tags") or []), "__isregistered": "false"}
+             "tags": image_tags.from_glance(data.get("tags")), "__isregistered": "false"}
     return new_image(tx, ctx, data.get("name") or "", {"type": "glance"}, status="queued", attrs=attrs)
 
 

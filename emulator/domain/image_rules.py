@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import is_uuid
+from emulator.domain.records import Entity
 
 # -- names and descriptions ------------------------------------------------------------------
 
@@ -82,12 +83,22 @@ def check_min_disk(value: int, lo: int, hi: int) -> None:
         raise ServiceError("IMG.0055", f"min_disk must be between {lo} and {hi} GB.")
 
 
-# private images per project and region (HW product description; GET /v1/cloudimages/quota reports it)
-PRIVATE_IMAGE_QUOTA = 50
+@dataclass(frozen=True)
+class Quota:
+    """A quota as GET /v1/cloudimages/quota reports it (type, quota, min, max)."""
+
+    type: str
+    quota: int
+    min: int
+    max: int
+
+
+# private images per project and region (HW product description: 50); creation refuses past it
+IMAGE_QUOTA = Quota("image", 50, 1, 1000)
 
 
 def check_quota(images_owned: int, adding: int = 1) -> None:
-    if images_owned + adding > PRIVATE_IMAGE_QUOTA:
+    if images_owned + adding > IMAGE_QUOTA.quota:
         raise ServiceError("IMG.0015")
 
 
@@ -144,6 +155,11 @@ def check_os_version(value: object) -> str:
 
 
 # -- full-ECS image restrictions -------------------------------------------------------------
+
+def is_whole_image(img: Entity) -> bool:
+    """A full-ECS image: the wire flag `__whole_image` (a string on the wire) is the one source."""
+    return str(img.doc.get("__whole_image", "")).lower() == "true"
+
 
 
 @dataclass(frozen=True)

@@ -85,8 +85,11 @@ def unique_keys(items: Iterable[Pair]) -> list[Pair]:
     return out
 
 
-def from_create(tags: list[Any] | None, image_tags: list[Any] | None) -> list[str]:
-    """The `tags` xor `image_tags` of an image-creating request -> the doc's `tags` list (validated)."""
+def from_create(tags: list[Any] | None, image_tags: list[Any] | None = None) -> list[str]:
+    """The `tags` xor `image_tags` of an image-creating request -> the doc's `tags` list (validated).
+
+    The one place for the IMS create-time tag rules (every create API and each data_images item):
+    charset and lengths, an existing key updated, at most MAX_TAGS."""
     if tags and image_tags:
         raise ServiceError("IMG.0115", "tags and image_tags cannot be used together.")
     if image_tags:
@@ -94,6 +97,21 @@ def from_create(tags: list[Any] | None, image_tags: list[Any] | None) -> list[st
                else check_pair(None, None) for t in image_tags]
     else:
         new = [check_legacy(t) for t in tags or []]
+    return _merged(new)
+
+
+def from_glance(tags: list[Any] | None) -> list[str]:
+    """POST /v2/images `tags`: Glance tags, strings of 1-GLANCE_TAG_MAX characters kept as sent (the recorded
+    request sends "test=testvalue"); a repeated key is updated, at most MAX_TAGS."""
+    new = []
+    for tag in tags or []:
+        if not isinstance(tag, str) or not 1 <= len(tag) <= GLANCE_TAG_MAX:
+            raise ServiceError("IMG.0115", f"Invalid tag: 1-{GLANCE_TAG_MAX} characters.")
+        new.append(parse(tag))
+    return _merged(new)
+
+
+def _merged(new: list[Pair]) -> list[str]:
     merged = dict(new)  # an existing key is updated
     if len(merged) > MAX_TAGS:
         raise ServiceError("IMG.0116")

@@ -9,10 +9,11 @@ key "_source" (never rendered): {"type", "server_id"?, "backup_id"?, "whole",
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import image_rules as rules
-from emulator.domain import jobs, public_images
+from emulator.domain import image_tags, jobs, members, public_images
 from emulator.domain.clock import iso_seconds
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from emulator.store import Tx
 
 KIND = "image"
-MEMBER_KIND = "image_member"
 STATUSES = ("queued", "saving", "active", "killed", "deleted")
 EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
 DEFAULT_OS = "Other Linux(64 bit)"
@@ -31,19 +31,11 @@ DEFAULT_OS = "Other Linux(64 bit)"
 
 # -- the contract ------------------------------------------------------------------------------
 
-def visible_to(tx: Tx, img: Entity, project_id: str) -> bool:
-    """The owner, or a project the image is shared with that accepted it."""
-    if img.project_id == project_id or img.doc.get("visibility") == "public":
-        return True
-    member = tx.entities.get(MEMBER_KIND, f"{img.id}:{project_id}")
-    return member is not None and member.status == "accepted"
-
-
 def get_image(tx: Tx, project_id: str, image_id: str) -> Entity:
     if not is_uuid(image_id):
         raise ServiceError("IMG.0027", f"Image {image_id} does not exist.")
     img = tx.entities.get(KIND, image_id) or public_images.get(image_id)
-    if img is None or not visible_to(tx, img, project_id):
+    if img is None or not members.can_see(tx, img, project_id):
         raise ServiceError("IMG.0027", f"Image {image_id} does not exist.")
     return img
 
@@ -57,8 +49,18 @@ def get_own_image(tx: Tx, project_id: str, image_id: str, public_code: str = "IM
     return img
 
 
-def is_whole_image(img: Entity) -> bool:
-    return img.doc.get("__whole_image") == "true"
+is_whole_image = rules.is_whole_image
+
+
+def images_used(tx: Tx, project_id: str) -> int:
+    """What the image quota counts: the project's images."""
+    return tx.entities.count(KIND, project_id, [("status", "!=", "deleted")])
+
+
+def as_seen_by(img: Entity, viewer: str) -> Entity:
+    """The image as `viewer` sees it (a member sees a shared image): what views render and list filters test."""
+    attrs = members.viewer_attrs(img, viewer)
+    return replace(img, doc={**img.doc, **attrs}) if attrs else img
 
 
 def source(img: Entity) -> dict[str, Any]:
@@ -73,28 +75,13 @@ def image_view(img: Entity, fields: frozenset[str] | None = None) -> dict[str, A
 
 # -- making an image ---------------------------------------------------------------------------
 
-def tags_of(data: dict[str, Any]) -> list[str]:
-    """`tags` ("key.value") or `image_tags` ([{key, value}]) -> the image's tag strings."""
-    if data.get("tags") and data.get("image_tags"):
-        raise ServiceError("IMG.0115", "tags and image_tags cannot be used together.")
-    out = list(data.get("tags") or [])
-    out += [f"{t['key']}.{t.get('value', '')}" for t in data.get("image_tags") or []]
-    for tag in out:
-        key, _, value = tag.partition(".")
-        if not key or len(key) > 36 or len(value) > 43 or not all(c.isalnum() or c in "_-" for c in key + value):
-            raise ServiceError("IMG.0115", f"Invalid tag {tag}.")
-    if len(out) > 10:
-        raise ServiceError("IMG.0116")
-    return out
-
-
 def new_image(tx: Tx, ctx: Ctx, name: str, src: dict[str, Any], *, status: str = "saving",
               project_id: str | None = None, attrs: dict[str, Any] | None = None,
               ref: str | None = None) -> Entity:
     """Insert an image with every wire attribute at its default, overridden by attrs."""
     image_id = new_uuid()
     owner = project_id or ctx.project_id
-    rules.check_quota(tx.entities.count(KIND, owner, [("status", "!=", "deleted")]))
+    rules.check_quota(images_used(tx, owner))
     doc: dict[str, Any] = {
         "schema": "/v2/schemas/image", "id": image_id, "name": name, "status": status,
         "visibility": "private", "protected": False, "owner": owner, "__imagetype": "private",
@@ -115,7 +102,7 @@ def new_image(tx: Tx, ctx: Ctx, name: str, src: dict[str, Any], *, status: str =
 
 def common_attrs(data: dict[str, Any]) -> dict[str, Any]:
     """Request fields every create call maps onto the image the same way."""
-    attrs: dict[str, Any] = {"__description": data.get("description") or "", "tags": tags_of(data),
+    attrs: dict[str, Any] = {"__description": data.get("description") or "", "tags": _tags(data),
                              "enterprise_project_id": data.get("enterprise_project_id") or "0"}
     if data.get("min_ram") is not None:
         attrs["min_ram"] = data["min_ram"]
@@ -139,7 +126,11 @@ def check_common(data: dict[str, Any]) -> None:
     ep = data.get("enterprise_project_id")
     if ep and ep != "0" and not is_uuid(ep):
         raise ServiceError("IMG.0155")
-    tags_of(data)
+    _tags(data)
+
+
+def _tags(data: dict[str, Any]) -> list[str]:
+    return image_tags.from_create(data.get("tags"), data.get("image_tags"))
 
 
 def set_status(img: Entity, status: str, now: float) -> None:
@@ -232,14 +223,6 @@ def refresh(tx: Tx, img: Entity, now: float, *, poll: bool) -> Entity:
 
 def pending_task(tx: Tx, img: Entity) -> Task | None:
     return tx.tasks.pending_for_entity(img.id)
-
-
-def shared_with(tx: Tx, project_id: str, member_status: str | None = None) -> list[str]:
-    """Ids of images shared with this project (members engineer's entities)."""
-    filters: list[tuple[str, str, Any]] = [("id", "like", f"%:{project_id}")]
-    if member_status:
-        filters.append(("status", "=", member_status))
-    return [m.ref for m in tx.entities.list(MEMBER_KIND, None, filters) if m.ref]
 
 
 # -- update (PATCH /v2/cloudimages/{id}, PATCH /v2/images/{id}) -------------------------------
@@ -358,6 +341,5 @@ def delete_image(tx: Tx, ctx: Ctx, image_id: str, delete_backup: bool) -> None:
         from emulator.domain import whole_images
         whole_images.detach_backup(tx, ctx, img, delete_backup)
     tx.claims.release_owner(KIND, img.id)
-    for member in tx.entities.list(MEMBER_KIND, None, [("ref", "=", img.id)]):
-        tx.entities.delete(MEMBER_KIND, member.id)
+    members.delete_for_image(tx, img.id)
     tx.entities.delete(KIND, img.id)

@@ -2,7 +2,7 @@
 
 A member record is entity kind "image_member", id "<image_id>:<member project>", owned by the
 image's owner project, ref = image id, status pending|accepted|rejected. The recipient sees the
-image once it has accepted (images.visible_to reads `status_of`).
+image once it has accepted (`can_see`), and sees it as a shared image (`viewer_attrs`).
 
 Rules (each refusal before anything is written; the async batch jobs re-check when they settle):
 - only the owner shares; public images never (IMG.0089); encrypted images never (IMG.0098);
@@ -20,6 +20,7 @@ from emulator.domain import jobs
 from emulator.domain.clock import iso_seconds
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
+from emulator.domain.image_rules import is_whole_image
 from emulator.domain.records import Entity, Task
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 KIND = "image_member"
 IMAGE_KIND = "image"
 STATUSES = ("pending", "accepted", "rejected")
+LISTED_STATUS = "accepted"   # what a member's image and tag lists show unless member_status asks otherwise
 # members per image. CONFLICT in the sources for ordinary images (HW 128 / OTC 256): the emulator uses 128.
 MEMBER_LIMIT = {"whole": 10, "other": 128}
 WHOLE_SHARE_SOURCES = ("cbr",)   # the only backup service whose full-ECS images may be shared
@@ -67,11 +69,18 @@ def readable(tx: Tx, image_id: str, viewer: str) -> list[Entity]:
     return [own]
 
 
-def images_shared_with(tx: Tx, project_id: str, status: str = "accepted") -> list[Entity]:
+def can_see(tx: Tx, image: Entity, viewer: str) -> bool:
+    """The owner, anyone for a public image, or a member project that accepted it."""
+    if image.project_id == viewer or image.doc.get("visibility") == "public":
+        return True
+    return status_of(tx, image.id, viewer) == "accepted"
+
+
+def images_shared_with(tx: Tx, project_id: str, status: str = LISTED_STATUS) -> list[Entity]:
     """Images other projects shared with this one, by member status (ListImages/ListTags `shared`)."""
     rows = tx.entities.list(KIND, None, [("$.member_id", "=", project_id), ("status", "=", status)])
-    images = [tx.entities.get(IMAGE_KIND, m.ref or "") for m in rows]
-    return [i for i in images if i is not None and i.status != "deleted"]
+    refs = [m.ref for m in rows if m.ref]
+    return [i for i in tx.entities.list(IMAGE_KIND, None, [("id", "in", refs)]) if i.status != "deleted"]
 
 
 def viewer_attrs(image: Entity, viewer: str) -> dict[str, str]:
@@ -90,10 +99,6 @@ def delete_for_image(tx: Tx, image_id: str) -> None:
 
 
 # -- rules -------------------------------------------------------------------------------------
-
-def is_whole(image: Entity) -> bool:
-    return str(image.doc.get("__whole_image", "")).lower() == "true" or bool(_source(image).get("whole"))
-
 
 def _source(image: Entity) -> dict[str, Any]:
     return image.doc.get("_source") or {}
@@ -117,7 +122,7 @@ def shareable_image(tx: Tx, owner: str, image_id: str) -> Entity:
         raise ServiceError("IMG.0046", f"Image {image_id} is not active.")
     if image.doc.get("__system__cmkid"):
         raise ServiceError("IMG.0098")
-    if is_whole(image):
+    if is_whole_image(image):
         source = _source(image)
         if source.get("type") not in WHOLE_SHARE_SOURCES:
             raise ServiceError("IMG.0135", "Only full-ECS images created from CBR backups can be shared.")
@@ -134,7 +139,7 @@ def check_add(tx: Tx, owner: str, image_ids: list[str], projects: list[str]) -> 
             raise ServiceError("IMG.0076")
     for image in images:
         current = {m.doc["member_id"] for m in of_image(tx, image.id)}
-        limit = MEMBER_LIMIT["whole" if is_whole(image) else "other"]
+        limit = MEMBER_LIMIT["whole" if is_whole_image(image) else "other"]
         if len(current | set(projects)) > limit:
             raise ServiceError("IMG.0088", f"Image {image.id} can be shared with at most {limit} projects.")
     return images
@@ -147,7 +152,7 @@ def check_update(tx: Tx, recipient: str, image_ids: list[str], status: str, vaul
         member = get(tx, image_id, recipient)
         if member is None:
             raise ServiceError("IMG.0027", f"Image {image_id} is not shared with project {recipient}.")
-        if status == "accepted" and not vault_id and is_whole(_image(tx, image_id)):
+        if status == "accepted" and not vault_id and is_whole_image(_image(tx, image_id)):
             raise ServiceError(*VAULT_MISSING)
         out.append(member)
     return out
