@@ -17,6 +17,7 @@ from emulator.domain import csbs_policies as policies
 from emulator.domain.clock import iso_micros_naive
 from emulator.domain.errors import ServiceError
 from emulator.domain.records import Entity, Task
+from emulator.store import paging
 
 SERVICE = "csbs"
 bp = Blueprint("csbs", __name__)
@@ -286,11 +287,20 @@ def list_items(project_id: str) -> Response:
     offset = _int_arg("offset", 0, 0)
     order = backups.parse_sort(request.args.get("sort"), _direction())
     status, filters, now = _status_filter(), _item_filters(), ctx().now
+    marker = request.args.get("marker")
     with db().read() as tx:
-        found = backups.list_items(tx, ctx().project_id, filters, status, now)
-    tasks = {item.id: task for item, task in found}
-    rows, more = backups.page(backups.sort_rows([i for i, _ in found], order), request.args.get("marker"),
-                              offset, limit)
+        if not status and not offset and order == backups.parse_sort(None, order[0][1]):
+            # the common poll/list shape: an index range read, so a page costs the same at 1k or 100k backups
+            paged = paging.page_after(tx.entities, backups.KIND, ctx().project_id, marker, limit, filters,
+                                      newest_first=order[0][1] == "desc")
+            if paged is None:
+                raise ServiceError("CSBS.9001", f"marker {marker} not found")
+            rows, more = paged
+            tasks = {item.id: backups.pending_task(tx, item) for item in rows}
+        else:  # a visible-status filter, offset or another sort: filter and sort the project's backups
+            found = backups.list_items(tx, ctx().project_id, filters, status, now)
+            tasks = {item.id: task for item, task in found}
+            rows, more = backups.page(backups.sort_rows([i for i, _ in found], order), marker, offset, limit)
     body: dict[str, Any] = {"checkpoint_items": [item_view(i, tasks[i.id], now) for i in rows]}
     if more:  # choice: links only when another page exists
         body["checkpoint_items_links"] = _next_link(rows)
