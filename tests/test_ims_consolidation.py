@@ -7,41 +7,21 @@ import uuid
 
 import huaweicloudsdkims.v2 as ims
 import pytest
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
 from emulator.store.repos import Entities
+from tests import ims_sharing_support as sharing
 from tests.ims_misc_support import ecs_image, ecs_image_with, glance_image, make_image
+from tests.ims_sharing_support import answer, refused, share
 from tests.ims_support import seed_server, wait_job
 from tests.support import ims_client, new_project
 
-
-@pytest.fixture
-def owner(url, project):
-    return ims_client(url, project)
+owner, friend_id, friend = sharing.owner, sharing.friend_id, sharing.friend  # the fixtures
 
 
-@pytest.fixture
-def friend_id():
-    return new_project()
-
-
-@pytest.fixture
-def friend(url, friend_id):
-    return ims_client(url, friend_id)
-
-
-def refused(call, *args) -> tuple[int, str]:
-    with pytest.raises(ClientRequestException) as err:
-        call(*args)
-    return err.value.status_code, err.value.error_code
-
-
-def share(owner, friend, friend_id, image_id, status=None):
-    wait_job(owner, owner.batch_add_members(ims.BatchAddMembersRequest(
-        body=ims.BatchAddMembersRequestBody(images=[image_id], projects=[friend_id]))).job_id)
+def shared(owner, friend, friend_id, image_id, status=None):
+    wait_job(owner, share(owner, [image_id], [friend_id]))
     if status:
-        wait_job(friend, friend.batch_update_members(ims.BatchUpdateMembersRequest(
-            body=ims.BatchUpdateMembersRequestBody(images=[image_id], project_id=friend_id, status=status))).job_id)
+        wait_job(friend, answer(friend, [image_id], friend_id, status))
 
 
 def listed(client, **query) -> list:
@@ -57,9 +37,9 @@ def test_the_documented_shared_query_lists_what_the_member_accepted(control, own
     accepted = ecs_image(owner, control, project, "accepted")
     pending = ecs_image(owner, control, project, "pending")
     rejected = ecs_image(owner, control, project, "rejected")
-    share(owner, friend, friend_id, accepted, "accepted")
-    share(owner, friend, friend_id, pending)
-    share(owner, friend, friend_id, rejected, "rejected")
+    shared(owner, friend, friend_id, accepted, "accepted")
+    shared(owner, friend, friend_id, pending)
+    shared(owner, friend, friend_id, rejected, "rejected")
     own = ecs_image(friend, control, friend_id, "own")
 
     found = listed(friend, member_status="accepted", **SHARED_QUERY)
@@ -75,7 +55,7 @@ def test_the_documented_shared_query_lists_what_the_member_accepted(control, own
 
 def test_the_owner_still_sees_its_shared_image_as_private(control, owner, project, friend, friend_id):
     image_id = ecs_image(owner, control, project)
-    share(owner, friend, friend_id, image_id, "accepted")
+    shared(owner, friend, friend_id, image_id, "accepted")
     (mine,) = listed(owner, id=image_id)
     assert (mine.imagetype, mine.visibility) == ("private", "private")
     assert listed(owner, **SHARED_QUERY, member_status="accepted") == []
@@ -85,7 +65,7 @@ def test_the_owner_still_sees_its_shared_image_as_private(control, owner, projec
 
 def test_glance_show_and_list_render_a_shared_image_as_shared(control, owner, project, friend, friend_id, url):
     image_id = ecs_image(owner, control, project)
-    share(owner, friend, friend_id, image_id, "accepted")
+    shared(owner, friend, friend_id, image_id, "accepted")
     shown = friend.glance_show_image(ims.GlanceShowImageRequest(image_id=image_id))
     assert (shown.imagetype, shown.visibility) == ("shared", "shared")
     glance = friend.glance_list_images(ims.GlanceListImagesRequest(visibility="shared")).images
@@ -95,7 +75,7 @@ def test_glance_show_and_list_render_a_shared_image_as_shared(control, owner, pr
 def test_shared_images_page_in_order_with_the_members_own(control, owner, project, friend, friend_id):
     mine = [ecs_image(friend, control, friend_id, f"own{i}") for i in range(2)]
     theirs = ecs_image(owner, control, project, "theirs")
-    share(owner, friend, friend_id, theirs, "accepted")
+    shared(owner, friend, friend_id, theirs, "accepted")
     mine.append(ecs_image(friend, control, friend_id, "own2"))
     expected = [i.id for i in listed(friend, limit=10)]
     assert set(expected) == {*mine, theirs} and expected.index(theirs) == 1  # newest first: own2, theirs, ...

@@ -8,6 +8,7 @@ import huaweicloudsdkims.v2 as ims
 import pytest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
+from tests import ims_sharing_support as sharing
 from tests.control_support import add_fault
 from tests.ims_misc_support import (
     ecs_image,
@@ -17,44 +18,11 @@ from tests.ims_misc_support import (
     sdk_problems,
     whole_image_from,
 )
+from tests.ims_sharing_support import answer, refused, share, unshare
 from tests.ims_support import wait_job
 from tests.support import ims_client, new_project
 
-
-@pytest.fixture
-def owner(url, project):
-    return ims_client(url, project)
-
-
-@pytest.fixture
-def friend_id():
-    return new_project()
-
-
-@pytest.fixture
-def friend(url, friend_id):
-    return ims_client(url, friend_id)
-
-
-def refused(call, *args) -> tuple[int, str]:
-    with pytest.raises(ClientRequestException) as err:
-        call(*args)
-    return err.value.status_code, err.value.error_code
-
-
-def share(client, images, projects):
-    return client.batch_add_members(ims.BatchAddMembersRequest(
-        body=ims.BatchAddMembersRequestBody(images=images, projects=projects))).job_id
-
-
-def answer(client, images, project_id, status, vault_id=None):
-    return client.batch_update_members(ims.BatchUpdateMembersRequest(body=ims.BatchUpdateMembersRequestBody(
-        images=images, project_id=project_id, status=status, vault_id=vault_id))).job_id
-
-
-def unshare(client, images, projects):
-    return client.batch_delete_members(ims.BatchDeleteMembersRequest(
-        body=ims.BatchAddMembersRequestBody(images=images, projects=projects))).job_id
+owner, friend_id, friend = sharing.owner, sharing.friend_id, sharing.friend  # the fixtures
 
 
 def member_ids(client, image_id):

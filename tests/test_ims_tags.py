@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import huaweicloudsdkims.v2 as ims
 import pytest
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
 from tests.ims_misc_support import (
     ecs_image_with,
@@ -15,6 +14,7 @@ from tests.ims_misc_support import (
     recording_problems,
     sdk_problems,
 )
+from tests.ims_sharing_support import refused
 from tests.ims_support import wait_job
 from tests.support import ims_client, new_project
 
@@ -22,12 +22,6 @@ from tests.support import ims_client, new_project
 @pytest.fixture
 def client(url, project):
     return ims_client(url, project)
-
-
-def refused(call, *args) -> tuple[int, str]:
-    with pytest.raises(ClientRequestException) as err:
-        call(*args)
-    return err.value.status_code, err.value.error_code
 
 
 def add_tag(client, image_id: str, key: str, value: str = "") -> None:
