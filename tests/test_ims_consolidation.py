@@ -199,3 +199,20 @@ def test_an_unknown_or_filtered_out_marker_is_refused(emulator, url, big_project
     assert refused(client.list_images, ims.ListImagesRequest(marker=str(uuid.uuid4()))) == (400, "IMG.0017")
     untagged = newest_first[1]
     assert refused(client.list_images, ims.ListImagesRequest(marker=untagged, tag="env=prod")) == (400, "IMG.0017")
+
+
+# -- one answer to "which images": ListTags and ListImages ---------------------------------------
+
+def test_list_tags_takes_the_list_images_filters(control, owner, project):
+    ecs_image_with(owner, control, project, image_tags=[ims.TagKeyValue(key="team", value="core")])
+    assert owner.list_tags(ims.ListTagsRequest(architecture="x86")).tags == ["team.core"]
+    assert owner.list_tags(ims.ListTagsRequest(architecture="arm")).tags == []
+    assert owner.list_tags(ims.ListTagsRequest(created_at="gte:2000-01-01T00:00:00Z")).tags == ["team.core"]
+    assert refused(owner.list_tags, ims.ListTagsRequest(status="bogus")) == (400, "IMG.0017")
+
+
+def test_public_images_are_the_same_set_for_image_and_tag_lists(emulator, owner):
+    stored = make_image(emulator, new_project(), visibility="public", tags=["gold.tag"])
+    gold = [i.id for i in listed(owner, imagetype="gold")]
+    assert stored in gold and len(gold) == 5  # the four catalogue images and the stored one
+    assert owner.list_tags(ims.ListTagsRequest(imagetype="gold")).tags == ["gold.tag"]

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, Response, jsonify, request
 
 from emulator.api.ops import body_json, ctx, db, load, operation, query_int
 from emulator.api.schemas import ims_extra as schemas
-from emulator.domain import image_tags
+from emulator.domain import image_list, image_tags
 from emulator.domain.errors import ServiceError
-from emulator.domain.image_rules import compare, parse_time_filter
-from emulator.domain.records import Entity
 
 SERVICE = "ims"
 bp = Blueprint("ims_tags", __name__)
@@ -52,9 +48,9 @@ def batch_delete_tags(project_id: str, image_id: str) -> Response:
     return _no_content()
 
 
-# filter param -> image doc attribute (ListTags narrows the images whose tags it lists)
-DOC_FILTERS = ("id", "status", "name", "__platform", "__os_type", "virtual_env_type", "enterprise_project_id",
-               "architecture")
+# the ListImages filters ListTags takes too (it narrows the images whose tags it lists)
+IMAGE_FILTERS = ("id", "status", "name", "__platform", "__os_type", "virtual_env_type", "enterprise_project_id",
+                 "architecture", "created_at", "updated_at")
 
 
 @bp.get("/v1/cloudimages/tags")
@@ -62,40 +58,16 @@ DOC_FILTERS = ("id", "status", "name", "__platform", "__os_type", "virtual_env_t
 def list_tags() -> Response:
     limit = query_int("limit", None, 1)
     page = query_int("page", 1, 1) or 1
+    matches = image_list.predicate({k: v for k, v in request.args.items() if k in IMAGE_FILTERS})
+    min_disk = query_int("min_disk", None, 0)
     with db().read() as tx:
         images = image_tags.listed_images(tx, ctx().project_id, request.args.get("__imagetype"),
                                            request.args.get("member_status"))
-    images = [i for i in images if _image_filter(i)]
+    images = [i for i in images if matches(i) and (min_disk is None or int(i.doc.get("min_disk") or 0) >= min_disk)]
     tags = image_tags.legacy_strings(images)
     if limit is not None:
         tags = tags[(page - 1) * limit: page * limit]
     return jsonify({"tags": tags})
-
-
-def _image_filter(image: Entity) -> bool:
-    doc = image.doc
-    for name in DOC_FILTERS:
-        wanted = request.args.get(name)
-        if wanted not in (None, "") and str(doc.get(name, getattr(image, name, ""))) != wanted:
-            return False
-    min_disk = query_int("min_disk", None, 0)
-    if min_disk is not None and int(doc.get("min_disk") or 0) < min_disk:
-        return False
-    for name in ("created_at", "updated_at"):
-        raw = request.args.get(name)
-        if raw:
-            op, when = parse_time_filter(name, raw)
-            if not compare(op, image.created_at if name == "created_at" else _updated(image), when):
-                return False
-    return True
-
-
-def _updated(image: Entity) -> float:
-    text = image.doc.get("updated_at")
-    try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return image.created_at
 
 
 # -- v2 key/value tags ----------------------------------------------------------------------------

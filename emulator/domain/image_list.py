@@ -81,6 +81,11 @@ def _bad(param: str) -> ServiceError:
     return ServiceError("IMG.0017", param=param)
 
 
+def predicate(query: Mapping[str, str]) -> Callable[[Entity], bool]:
+    """The image filters of `query` as one test (for other lists that take the same filters, e.g. ListTags)."""
+    return _columns(query, _query(query)).matches
+
+
 def list_images(tx: Tx, project_id: str, query: Mapping[str, str], *, default_limit: int) -> Page:
     limit = _int(query, "limit", default_limit, 0, MAX_LIMIT)
     q = _query(query)
@@ -218,7 +223,7 @@ def _sources(query: Mapping[str, str]) -> Sources:
 
 def _others(tx: Tx, project_id: str, sources: Sources) -> list[Entity]:
     """The images listed that are not the project's own (public, shared with it), as it sees them."""
-    found = public_images.all_images() if sources.gold else []
+    found = public_images.listed(tx) if sources.gold else []
     if sources.shared_status:
         found += [i for i in members.images_shared_with(tx, project_id, sources.shared_status)
                   if i.project_id != project_id]
@@ -318,5 +323,7 @@ def _text(value: Any) -> str:
 def _epoch(img: Entity, attr: str) -> float:
     if attr == "created_at":
         return img.created_at
-    op_time = rules.parse_time_filter(attr, "eq:" + str(img.doc.get(attr, "")))
-    return op_time[1]
+    try:
+        return rules.parse_time_filter(attr, "eq:" + str(img.doc.get(attr, "")))[1]
+    except ServiceError:  # no readable updated_at: it was never updated
+        return img.created_at

@@ -138,12 +138,11 @@ def project_images(tx: Tx, project_id: str) -> list[Entity]:
 
 def listed_images(tx: Tx, project_id: str, imagetype: str | None, member_status: str | None) -> list[Entity]:
     """Whose images ListTags reads: own (private, the default), public (gold) or shared with us."""
-    from emulator.domain import members
+    from emulator.domain import members, public_images
     if imagetype in (None, "", "private"):
         return project_images(tx, project_id)
     if imagetype == "gold":
-        return [i for i in tx.entities.list(IMAGE_KIND, None, [("$.visibility", "=", "public")])
-                if i.status != "deleted"]
+        return public_images.listed(tx)
     if imagetype == "shared":
         status = member_status or "accepted"
         if status not in members.STATUSES:
