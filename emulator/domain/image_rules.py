@@ -191,7 +191,28 @@ WHOLE_IMAGE_REFUSALS: dict[str, tuple[str, str]] = {
                                        "across regions again."),
     "cross_region_to": ("IMG.0130", "Full-ECS images cannot be replicated to region {region}."),
     "cross_region_vault": ("IMG.0184", "vault_id is required to replicate a full-ECS image."),
+    "share_source": ("IMG.0135", "Only full-ECS images created from CBR backups can be shared."),
+    "share_from_shared_backup": ("IMG.0135", "A full-ECS image created from a shared CBR backup cannot be shared."),
+    "accept_without_vault": ("IMG.0184", "vault_id is required to accept a shared full-ECS image."),
 }
+WHOLE_SHARE_SOURCES = ("cbr",)   # the only backup service whose full-ECS images may be shared
+# members per image. CONFLICT in the sources for ordinary images (HW 128 / OTC 256): the emulator uses 128.
+MEMBER_LIMIT = {"whole": 10, "other": 128}
+
+
+def check_whole_shareable(img: Entity) -> None:
+    """Sharing a full-ECS image: only one made from a CBR backup that was not itself shared to us."""
+    if not is_whole_image(img):
+        return
+    source = img.doc.get("_source") or {}
+    if source.get("type") not in WHOLE_SHARE_SOURCES:
+        raise refuse_whole("share_source")
+    if source.get("backup_shared_to_us"):
+        raise refuse_whole("share_from_shared_backup")
+
+
+def member_limit(img: Entity) -> int:
+    return MEMBER_LIMIT["whole" if is_whole_image(img) else "other"]
 
 
 def refuse_whole(action: str, **fields: str) -> ServiceError:

@@ -6,9 +6,9 @@ image once it has accepted (`can_see`), and sees it as a shared image (`viewer_a
 
 Rules (each refusal before anything is written; the async batch jobs re-check when they settle):
 - only the owner shares; public images never (IMG.0089); encrypted images never (IMG.0098);
-- full-ECS images only when built from a CBR backup that was not itself shared to us (IMG.0135);
-- never with yourself (IMG.0076); at most MEMBER_LIMIT members per image (IMG.0088);
-- accepting a full-ECS image needs the recipient's CBR vault (vault_id, else IMG.0184).
+- never with yourself (IMG.0076); at most image_rules.member_limit members per image (IMG.0088);
+- the full-ECS limits (only CBR-made ones, not from a shared backup; accepting needs vault_id)
+  are image_rules' (check_whole_shareable, refuse_whole).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from emulator.domain import image_rules as rules
 from emulator.domain import jobs
 from emulator.domain.clock import iso_seconds
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
-from emulator.domain.image_rules import is_whole_image
 from emulator.domain.records import Entity, Task
 
 if TYPE_CHECKING:
@@ -30,10 +30,6 @@ KIND = "image_member"
 IMAGE_KIND = "image"
 STATUSES = ("pending", "accepted", "rejected")
 LISTED_STATUS = "accepted"   # what a member's image and tag lists show unless member_status asks otherwise
-# members per image. CONFLICT in the sources for ordinary images (HW 128 / OTC 256): the emulator uses 128.
-MEMBER_LIMIT = {"whole": 10, "other": 128}
-WHOLE_SHARE_SOURCES = ("cbr",)   # the only backup service whose full-ECS images may be shared
-VAULT_MISSING = ("IMG.0184", "vault_id is required to accept a shared full-ECS image.")
 MEMBER_SCHEMA = "/v2/schemas/member"
 MEMBERS_SCHEMA = "/v2/schemas/members"
 
@@ -100,10 +96,6 @@ def delete_for_image(tx: Tx, image_id: str) -> None:
 
 # -- rules -------------------------------------------------------------------------------------
 
-def _source(image: Entity) -> dict[str, Any]:
-    return image.doc.get("_source") or {}
-
-
 def _image(tx: Tx, image_id: str) -> Entity:
     image = tx.entities.get(IMAGE_KIND, image_id)
     if image is None or image.status == "deleted":
@@ -122,12 +114,7 @@ def shareable_image(tx: Tx, owner: str, image_id: str) -> Entity:
         raise ServiceError("IMG.0046", f"Image {image_id} is not active.")
     if image.doc.get("__system__cmkid"):
         raise ServiceError("IMG.0098")
-    if is_whole_image(image):
-        source = _source(image)
-        if source.get("type") not in WHOLE_SHARE_SOURCES:
-            raise ServiceError("IMG.0135", "Only full-ECS images created from CBR backups can be shared.")
-        if source.get("backup_shared_to_us"):
-            raise ServiceError("IMG.0135", "A full-ECS image created from a shared CBR backup cannot be shared.")
+    rules.check_whole_shareable(image)
     return image
 
 
@@ -139,7 +126,7 @@ def check_add(tx: Tx, owner: str, image_ids: list[str], projects: list[str]) -> 
             raise ServiceError("IMG.0076")
     for image in images:
         current = {m.doc["member_id"] for m in of_image(tx, image.id)}
-        limit = MEMBER_LIMIT["whole" if is_whole_image(image) else "other"]
+        limit = rules.member_limit(image)
         if len(current | set(projects)) > limit:
             raise ServiceError("IMG.0088", f"Image {image.id} can be shared with at most {limit} projects.")
     return images
@@ -152,8 +139,8 @@ def check_update(tx: Tx, recipient: str, image_ids: list[str], status: str, vaul
         member = get(tx, image_id, recipient)
         if member is None:
             raise ServiceError("IMG.0027", f"Image {image_id} is not shared with project {recipient}.")
-        if status == "accepted" and not vault_id and is_whole_image(_image(tx, image_id)):
-            raise ServiceError(*VAULT_MISSING)
+        if status == "accepted" and not vault_id and rules.is_whole_image(_image(tx, image_id)):
+            raise rules.refuse_whole("accept_without_vault")
         out.append(member)
     return out
 
