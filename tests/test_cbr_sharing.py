@@ -181,3 +181,22 @@ def test_member_bodies_match_the_sdk_and_the_recordings(api, url, client, contro
                                              {"status": "accepted", "vault_id": vault.id})
     assert sdk_problems("UpdateMemberStatusResponse", answered.json()) == []
     assert recording_problems("update_member_status.200.json", answered.status_code, answered.json()) == []
+
+
+def test_cross_region_replica_lands_in_the_destination_vault(url, client, owner_ims, control, project):
+    backup = backup_of(client, control, project)
+    image_id = image_from(owner_ims, backup.id)
+    dest_id = new_project()
+    dest_name = f"cn-north-1_{dest_id[:8]}"
+    control.seed(dest_id, [], region="cn-north-1", project_name=dest_name)
+    there = cbr_client(url, dest_id)
+    vault = create_vault(there, "replicas")
+    body = ims.CopyImageCrossRegionRequestBody(name="replica", region="cn-north-1", project_name=dest_name,
+                                               agency_name="ims_admin_agency", vault_id=vault.id)
+    job = wait_job(owner_ims, owner_ims.copy_image_cross_region(
+        ims.CopyImageCrossRegionRequest(image_id, body)).job_id)
+    assert job.status == "SUCCESS"
+    replicas = list_backups(there, vault_id=vault.id).backups
+    assert [(r.image_type, r.status, r.resource_size) for r in replicas] == [("replication", "available", 140)]
+    assert [i.image_id for i in replicas[0].extend_info.os_images_data] == [job.entities.image_id]
+    assert list_backups(there, image_type="backup").count == 0

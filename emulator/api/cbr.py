@@ -64,7 +64,8 @@ def backup_view(b: Entity) -> dict[str, Any]:
 
 def _common(b: Entity) -> dict[str, Any]:
     return {"provider_id": vaults.PROVIDER_IDS["server"], "checkpoint_id": b.doc.get("checkpoint_id", ""),
-            "vault_id": b.doc["vault_id"], "image_type": "backup", "project_id": b.project_id, "status": b.status,
+            "vault_id": b.doc["vault_id"], "image_type": b.doc.get("image_type", "backup"),
+            "project_id": b.project_id, "status": b.status,
             "created_at": _t(b.created_at)}
 
 

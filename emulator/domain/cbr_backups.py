@@ -139,7 +139,7 @@ def new_backup(tx: Tx, ctx: Ctx, project_id: str, server_id: str, *, status: str
            "checkpoint_id": checkpoint_id or new_uuid(), "description": description,
            "resource_name": server.name if server else "", "auto_trigger": auto_trigger,
            "resource_az": server.doc.get("availability_zone", "") if server else "",
-           "incremental": incremental, "created_at": ctx.now, "updated_at": ctx.now,
+           "incremental": incremental, "image_type": "backup", "created_at": ctx.now, "updated_at": ctx.now,
            "expired_at": ctx.now + retention_days * DAY if retention_days else None}
     return tx.entities.insert(Entity(KIND, backup_id or new_uuid(), project_id, ctx.now, doc=doc, status=status,
                                      name=name or f"cbr_{server_id[:8]}", ref=server_id))
@@ -327,8 +327,8 @@ def _filters(q: dict[str, Any]) -> list[tuple[str, str, Any]]:
         out.append(("status", "in", q["status"]))
     if q.get("resource_type") and q["resource_type"] != SERVER_TYPE:
         out.append(("id", "in", []))
-    if q.get("image_type") and q["image_type"] != "backup":
-        out.append(("id", "in", []))
+    if q.get("image_type"):
+        out.append(("$.image_type", "=", q["image_type"]))
     if q.get("start_time") is not None:
         out.append(("created_at", ">=", q["start_time"]))
     if q.get("end_time") is not None:

@@ -206,6 +206,8 @@ def replicate_backup(tx: Tx, ctx: Ctx, img: Entity, copy: Entity, dest_project: 
     replica = cbr_backups.new_backup(tx, ctx, dest_project, source(img).get("server_id") or "",
                                      status="available", vault_id=vault_id, volumes=vols,
                                      os={"os_version": img.doc.get("__os_version", "")})
+    replica.doc["image_type"] = "replication"  # CBR lists replicas with image_type=replication
+    tx.entities.update(replica)
     copy.ref = replica.id
     copy.doc["__backup_id"] = replica.id
     copy.doc["_source"].update(backup_kind="CBR", backup_id=replica.id)
