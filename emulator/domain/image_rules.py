@@ -54,6 +54,11 @@ def check_description(text: object) -> None:
         raise ServiceError("IMG.0054")
 
 
+def image_not_found(image_id: str) -> ServiceError:
+    """IMG.0027, the answer for an image the caller may not see as much as for one that does not exist."""
+    return ServiceError("IMG.0027", f"Image {image_id} does not exist.")
+
+
 def check_resource_id(value: object, what: str) -> str:
     """Ids of servers, volumes, backups in request bodies must be UUIDs (IMG.0031 otherwise)."""
     if not is_uuid(value):

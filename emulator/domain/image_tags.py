@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain.errors import ServiceError
+from emulator.domain.image_rules import image_not_found
 from emulator.domain.records import Entity
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def owned_image(tx: Tx, project_id: str, image_id: str) -> Entity:
     """Only the owner tags an image; anything else is "image not found" (IMG.0027)."""
     image = tx.entities.get(IMAGE_KIND, image_id, project_id)
     if image is None or image.status == "deleted":
-        raise ServiceError("IMG.0027", f"Image {image_id} does not exist.")
+        raise image_not_found(image_id)
     return image
 
 

@@ -33,10 +33,10 @@ DEFAULT_OS = "Other Linux(64 bit)"
 
 def get_image(tx: Tx, project_id: str, image_id: str) -> Entity:
     if not is_uuid(image_id):
-        raise ServiceError("IMG.0027", f"Image {image_id} does not exist.")
+        raise rules.image_not_found(image_id)
     img = tx.entities.get(KIND, image_id) or public_images.get(image_id)
     if img is None or not members.can_see(tx, img, project_id):
-        raise ServiceError("IMG.0027", f"Image {image_id} does not exist.")
+        raise rules.image_not_found(image_id)
     return img
 
 

@@ -61,7 +61,7 @@ def readable(tx: Tx, image_id: str, viewer: str) -> list[Entity]:
         return of_image(tx, image_id)
     own = get(tx, image_id, viewer)
     if image is None or own is None:
-        raise ServiceError("IMG.0027", f"Image {image_id} does not exist.")
+        raise rules.image_not_found(image_id)
     return [own]
 
 
@@ -99,7 +99,7 @@ def delete_for_image(tx: Tx, image_id: str) -> None:
 def _image(tx: Tx, image_id: str) -> Entity:
     image = tx.entities.get(IMAGE_KIND, image_id)
     if image is None or image.status == "deleted":
-        raise ServiceError("IMG.0027", f"Image {image_id} does not exist.")
+        raise rules.image_not_found(image_id)
     return image
 
 
@@ -109,7 +109,7 @@ def shareable_image(tx: Tx, owner: str, image_id: str) -> Entity:
     if image.doc.get("visibility") == "public" or image.doc.get("__imagetype") == "gold":
         raise ServiceError("IMG.0089")
     if image.project_id != owner:
-        raise ServiceError("IMG.0027", f"Image {image_id} does not exist.")
+        raise rules.image_not_found(image_id)
     if image.status != "active":
         raise ServiceError("IMG.0046", f"Image {image_id} is not active.")
     if image.doc.get("__system__cmkid"):
@@ -159,7 +159,7 @@ def check_delete(tx: Tx, owner: str, image_ids: list[str]) -> list[Entity]:
     images = [_image(tx, i) for i in dict.fromkeys(image_ids)]
     for image in images:
         if image.project_id != owner:
-            raise ServiceError("IMG.0027", f"Image {image.id} does not exist.")
+            raise rules.image_not_found(image.id)
     return images
 
 
