@@ -20,7 +20,7 @@ def seed_servers(control: Control, project: str, *specs: dict[str, Any]) -> list
     return list(specs)
 
 
-def create_vault(client: Any, name: str = "vault", server_ids: tuple[str, ...] = (), size: int = 100,
+def create_vault(client: Any, name: str = "vault", server_ids: tuple[str, ...] = (), size: int = 1000,
                  **resource_kw: Any) -> Any:
     billing = cbr.BillingCreate(consistent_level="crash_consistent", object_type="server", protect_type="backup",
                                 size=size)

@@ -134,7 +134,9 @@ def test_shared_backup_story(client, owner_ims, control, project, friend, friend
     # an image made from a backup shared to us cannot be shared on
     exc = refusal(share_image, friend_ims, image_id, new_project())
     assert exc.error_code == "IMG.0135"
-    # while the image exists the member stays
+    # while the image exists the member stays and the owner cannot delete the backup
+    exc = refusal(client.delete_backup, cbr.DeleteBackupRequest(backup_id=backup.id))
+    assert exc.error_code == "BackupService.6204"
     exc = refusal(client.delete_member, cbr.DeleteMemberRequest(backup_id=backup.id, member_id=member.id))
     assert exc.error_code == "BackupService.6710"
     friend_ims.glance_delete_image(ims.GlanceDeleteImageRequest(image_id=image_id,

@@ -27,7 +27,7 @@ def client(url, project):
 def test_a_vault_shows_its_servers_and_capacity(client, control, project):
     server = seed_servers(control, project, server_spec(data_disks=1))[0]
     vault = create_vault(client, "v1", (server["id"],))
-    assert vault.name == "v1" and vault.billing.status == "available" and vault.billing.size == 100
+    assert vault.name == "v1" and vault.billing.status == "available" and vault.billing.size == 1000
     assert vault.provider_id == "0daac4c5-6707-4851-97ba-169e36266b66"
     assert [(r.id, r.size, r.backup_count) for r in vault.resources] == [(server["id"], 140, 0)]
     assert vault.billing.allocated == 140 and vault.billing.used == 0
@@ -99,6 +99,17 @@ def test_bad_bodies_store_nothing(api, project):
     assert resp.status_code == 400 and resp.json()["error_code"] == "BackupService.9900"
     assert set(resp.json()) == {"error_code", "error_msg"}
     assert api.get(f"/v3/{project}/vaults").json()["count"] == 0
+
+
+def test_a_full_vault_takes_no_more_backups_until_enlarged(client, control, project):
+    server = seed_servers(control, project)[0]  # 140 GB of disks
+    vault = create_vault(client, "small", (server["id"],), size=100)
+    checkpoint(client, vault.id)  # fits: the vault was empty
+    exc = refusal(checkpoint, client, vault.id)
+    assert (exc.status_code, exc.error_code) == (400, "BackupService.6114")
+    client.update_vault(cbr.UpdateVaultRequest(vault_id=vault.id, body=cbr.VaultUpdateReq(
+        vault=cbr.VaultUpdate(billing=cbr.BillingUpdate(size=300)))))
+    assert checkpoint(client, vault.id).status == "protecting"
 
 
 def test_update_renames_and_grows_never_shrinks(client, project):

@@ -91,8 +91,8 @@ def unlink_image(tx: Tx, item: Entity, image_id: str, now: float) -> None:
 def start_delete(tx: Tx, ctx: Ctx, item: Entity) -> Task:
     if item.doc.get(SHARED_MARK):
         raise ServiceError("BackupService.6201", "A backup shared with this project can only be deleted by its owner.")
-    if item.doc.get("os_images_data"):
-        raise ServiceError("BackupService.6204")
+    if item.doc.get("os_images_data") or any(m.doc.get("image_id") for m in members_of(tx, item.id)):
+        raise ServiceError("BackupService.6204")  # an image of ours, or one a member made from it
     if item.status not in DELETABLE:
         raise ServiceError("BackupService.6201", f"The backup status {item.status} does not allow deletion.")
     item.status = "deleting"
@@ -190,6 +190,10 @@ def create_checkpoint(tx: Tx, ctx: Ctx, vault_id: str, params: dict[str, Any]) -
     vault = vaults.get(tx, ctx.project_id, vault_id)
     if vault.status != "available":
         raise ServiceError("BackupService.6113")
+    used = sum(vaults.backup_mb(b) for b in backups_in_vault(tx, vault.id) if b.status != "error")
+    if used >= vault.doc["billing"]["size"] * 1024:
+        raise ServiceError("BackupService.6114", f"Vault {vault.id} is full: {used} MB used of "
+                                                 f"{vault.doc['billing']['size']} GB; enlarge it first.")
     bound = {r["id"]: r for r in vault.doc["resources"]}
     wanted = list(dict.fromkeys(params.get("resources") or [r["id"] for r in params.get("resource_details") or []]
                                 or list(bound)))
