@@ -9,6 +9,7 @@ IMS_EMULATOR_DEEP=1 (make test-deep) runs many more and longer sequences.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -337,8 +338,9 @@ class ImageRules(RuleBasedStateMachine):
 
 
 ImageRules.TestCase.settings = settings(
-    max_examples=400 if DEEP else 20, stateful_step_count=60 if DEEP else 25, deadline=None, database=None,
-    derandomize=not DEEP, suppress_health_check=list(HealthCheck),
+    max_examples=int(os.environ.get("IMS_EMULATOR_MODEL_EXAMPLES", 400 if DEEP else 20)),
+    stateful_step_count=60 if DEEP else 25, deadline=None, database=None, derandomize=not DEEP,
+    suppress_health_check=list(HealthCheck),
     phases=[Phase.explicit, Phase.generate, Phase.target] if not DEEP else list(Phase))
 
 
