@@ -6,11 +6,18 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from emulator.api.ims import GLANCE_CREATE_FIELDS, GLANCE_FIELDS, listed, next_link, patch_image
+from emulator.api.ims import (
+    GLANCE_CREATE_FIELDS,
+    GLANCE_FIELDS,
+    _object_body,
+    listed,
+    next_link,
+    page_link,
+    patch_image,
+)
 from emulator.api.ops import body_json, ctx, db, load, operation
 from emulator.api.schemas import ims as schemas
 from emulator.domain import image_create, images
-from emulator.domain.errors import ServiceError
 
 SERVICE = "glance"
 bp = Blueprint("glance_images", __name__)
@@ -19,10 +26,7 @@ bp = Blueprint("glance_images", __name__)
 @bp.post("/v2/images")
 @operation("ims.glance_create_image_metadata")
 def create_image_metadata() -> tuple[Response, int]:
-    data = body_json()
-    if not isinstance(data, dict):
-        raise ServiceError("IMG.0001", "The request body must be a JSON object.")
-    data = load(schemas.GlanceCreateBody(), data)
+    data = load(schemas.GlanceCreateBody(), _object_body())
     with db().write() as tx:
         img = image_create.glance_create(tx, ctx(), data)
     return jsonify(images.image_view(img, GLANCE_CREATE_FIELDS)), 201
@@ -33,19 +37,12 @@ def create_image_metadata() -> tuple[Response, int]:
 def list_images() -> Response:
     query = request.args.to_dict()
     page = listed(ctx(), query, 25)
-    first = {k: v for k, v in query.items() if k != "marker"}
     body: dict[str, Any] = {"images": [images.image_view(i, GLANCE_FIELDS) for i in page.images],
-                            "first": next_link("/v2/images", first, None) or _first(first),
-                            "schema": "/v2/schemas/images"}
+                            "first": page_link("/v2/images", query), "schema": "/v2/schemas/images"}
     link = next_link("/v2/images", query, page.next_marker)
     if link:
         body["next"] = link
     return jsonify(body)
-
-
-def _first(query: dict[str, str]) -> str:
-    from urllib.parse import urlencode
-    return "/v2/images" + (f"?{urlencode(query)}" if query else "")
 
 
 @bp.get("/v2/images/<image_id>")

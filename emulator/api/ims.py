@@ -141,11 +141,14 @@ def listed(c: Ctx, query: dict[str, str], default_limit: int) -> image_list.Page
     return page
 
 
+def page_link(path: str, query: dict[str, str], marker: str | None = None) -> str:
+    """A relative list URL re-including the filters (and the marker of the page it points to)."""
+    pairs = [(k, v) for k, v in query.items() if k != "marker"] + ([("marker", marker)] if marker else [])
+    return f"{path}?{urlencode(pairs)}" if pairs else path
+
+
 def next_link(path: str, query: dict[str, str], marker: str | None) -> str | None:
-    if marker is None:
-        return None
-    rest = [(k, v) for k, v in query.items() if k != "marker"]
-    return f"{path}?{urlencode(rest + [('marker', marker)])}"
+    return page_link(path, query, marker) if marker is not None else None
 
 
 @bp.get("/v2/cloudimages")

@@ -223,7 +223,7 @@ def _sources(query: Mapping[str, str]) -> Sources:
 
 def _others(tx: Tx, project_id: str, sources: Sources) -> list[Entity]:
     """The images listed that are not the project's own (public, shared with it), as it sees them."""
-    found = public_images.listed(tx) if sources.gold else []
+    found = public_images.all_images() if sources.gold else []
     if sources.shared_status:
         found += [i for i in members.images_shared_with(tx, project_id, sources.shared_status)
                   if i.project_id != project_id]

@@ -143,7 +143,7 @@ def listed_images(tx: Tx, project_id: str, imagetype: str | None, member_status:
     if imagetype in (None, "", "private"):
         return project_images(tx, project_id)
     if imagetype == "gold":
-        return public_images.listed(tx)
+        return public_images.all_images()
     if imagetype == "shared":
         status = member_status or "accepted"
         if status not in members.STATUSES:

@@ -2,20 +2,16 @@
 
 They are not stored: they are the same in every project and never change. Reads merge them in
 when asked for (`__imagetype=gold`, `visibility=public`) or by id; writes to them are refused.
-`listed` is the one answer to "which images are public" (the catalogue plus any stored image whose
-visibility is public: no API makes one, tests and seeds may).
+`all_images` is the one answer to "which images are public (gold)" for every list.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from emulator.domain.image_rules import os_attrs
 from emulator.domain.records import Entity
-
-if TYPE_CHECKING:
-    from emulator.store import Tx
 
 OWNER = "1bed856811654c1cb661a6ca845ebc77"  # the public-image owner project seen in recordings
 CREATED = 1536242607.0  # 2018-09-06T14:03:27Z
@@ -57,8 +53,3 @@ def all_images() -> list[Entity]:
 def get(image_id: str) -> Entity | None:
     return next((e for e in all_images() if e.id == image_id), None)
 
-
-def listed(tx: Tx) -> list[Entity]:
-    """Every public image: the catalogue, then stored public images."""
-    stored = [i for i in tx.entities.list("image", None, [("$.visibility", "=", "public")]) if i.status != "deleted"]
-    return all_images() + stored
