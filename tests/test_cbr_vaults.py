@@ -155,3 +155,22 @@ def test_vaults_are_per_project(url, client, project):
     vault = create_vault(client, "v")
     stranger = cbr_client(url, uuid.uuid4().hex)
     assert refusal(show_vault, stranger, vault.id).error_code == "BackupService.6105"
+
+
+def test_racing_binds_of_one_server_one_wins(url, control, project):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
+    server = seed_servers(control, project)[0]
+
+    def bind(name):
+        try:
+            return create_vault(cbr_client(url, project), name, (server["id"],)).id
+        except ClientRequestException as exc:
+            return exc.error_code
+
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(bind, [f"v{i}" for i in range(6)]))
+    assert sorted(r for r in results if r.startswith("BackupService")) == ["BackupService.7116"] * 5
+    holders = [v for v in cbr_client(url, project).list_vault(cbr.ListVaultRequest()).vaults if v.resources]
+    assert len(holders) == 1

@@ -131,7 +131,8 @@ def add_resources(tx: Tx, ctx: Ctx, vault: Entity, resources: list[dict[str, Any
     if len({s.id for s, _ in found}) != len(found):
         raise ServiceError("BackupService.7116", "A server is listed twice.")
     for server, res in found:
-        tx.claims.claim(resource_claim(server.id), KIND, vault.id, ctx.project_id)
+        if not tx.claims.claim(resource_claim(server.id), KIND, vault.id, ctx.project_id):  # the atomic rule
+            raise ServiceError("BackupService.7116", f"Server {server.id} is already associated with a vault.")
         vault.doc["resources"].append({"id": server.id, "type": SERVER_TYPE, "name": server.name or "",
                                        "extra_info": res.get("extra_info") or {}})
     tx.entities.update(vault)
