@@ -183,3 +183,14 @@ def test_backups_are_per_project(url, client, control, project):
     stranger = cbr_client(url, uuid.uuid4().hex)
     assert refusal(show_backup, stranger, backup.id).error_code == "BackupService.6200"
     assert list_backups(stranger).count == 0
+
+
+def test_a_server_being_imaged_is_skipped_with_6125(url, client, control, project):
+    control.put("/transitions", {"ims.create_whole_image": "manual"})
+    busy, free = seed_servers(control, project, server_spec("busy"), server_spec("free"))
+    vault = create_vault(client, server_ids=(busy["id"], free["id"]))
+    ims = ims_client(url, project)
+    whole_image(ims, instance_id=busy["id"], vault_id=vault.id)
+    cp = checkpoint(client, vault.id)
+    assert [(s.id, s.code) for s in cp.vault.skipped_resources] == [(busy["id"], "BackupService.6125")]
+    assert [r.id for r in cp.vault.resources] == [free["id"]]
