@@ -337,7 +337,7 @@ def _pair_refusal(backup: dict[str, Any] | None, volume: Entity | None) -> Servi
         return ServiceError("CSBS.6017")
     if volume is None:
         return ServiceError("CSBS.6014")
-    if volume.doc.get("shareable"):
+    if servers.is_shared(volume):
         return ServiceError("CSBS.6021")
     if volume.doc["bootable"] and not backup["bootable"]:
         return ServiceError("CSBS.6023")

@@ -123,7 +123,7 @@ jobs.register(jobs.OpSpec(DELETE_OP, "cbrDeleteBackup", _delete_done, _delete_fa
 def _volumes(tx: Tx, server: Entity | None) -> list[dict[str, Any]]:
     if server is None:  # server gone or elsewhere: a plain 40 GB system disk
         return [{"id": new_uuid(), "size": 40, "bootable": True, "shareable": False}]
-    return [{"id": v.id, "size": v.doc["size"], "bootable": v.doc["bootable"], "shareable": v.doc["shareable"]}
+    return [{"id": v.id, "size": v.doc["size"], "bootable": v.doc["bootable"], "shareable": servers.is_shared(v)}
             for v in servers.volumes_of(tx, server)]
 
 

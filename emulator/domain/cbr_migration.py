@@ -81,7 +81,7 @@ def migrate_item(tx: Tx, ctx: Ctx, item: Entity, vault_id: str) -> str:
 
 def _volume(tx: Tx, vb: dict[str, Any]) -> dict[str, Any]:
     volume = tx.entities.get(servers.VOLUME, vb["source_volume_id"])
-    shareable = bool(volume.doc.get("shareable")) if volume is not None else False
+    shareable = servers.is_shared(volume) if volume is not None else False
     return {"id": vb["source_volume_id"], "size": vb["source_volume_size"], "bootable": bool(vb.get("bootable")),
             "shareable": shareable}
 

@@ -86,8 +86,13 @@ def volumes_of(tx: Tx, server: Entity) -> list[Entity]:
     return sorted(ordered, key=lambda v: not v.doc["bootable"])
 
 
+def is_shared(volume: Entity) -> bool:
+    """A shareable (multiattach) EVS disk: the one definition the backup and image rules use."""
+    return bool(volume.doc.get("shareable"))
+
+
 def shared_volumes(volumes: list[Entity]) -> list[Entity]:
-    return [v for v in volumes if v.doc.get("shareable")]
+    return [v for v in volumes if is_shared(v)]
 
 
 def get_volume(tx: Tx, project_id: str, volume_id: str) -> Entity:

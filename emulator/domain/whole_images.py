@@ -123,7 +123,7 @@ def _from_server(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
         raise ServiceError("IMG.0126")
     if any(tx.claims.holder(c.format(server_id)) for c in _BUSY_CLAIMS):
         raise ServiceError("IMG.0136")  # imaged already, or CSBS/CBR is backing it up
-    volumes = [v for v in servers.volumes_of(tx, server) if not v.doc.get("shareable")]
+    volumes = [v for v in servers.volumes_of(tx, server) if not servers.is_shared(v)]
     backup = cbr_backups.new_backup(
         tx, ctx, ctx.project_id, server_id, status="protecting", vault_id=data["vault_id"],
         volumes=[{"id": v.id, "size": v.doc["size"], "bootable": v.doc["bootable"], "shareable": False}
