@@ -24,10 +24,11 @@ from tests.support import Control, InProcessServer, new_project
 # the documented image statuses a full-ECS image may move through (from -> allowed next)
 IMAGE_TRANSITIONS = {"queued": {"queued", "saving", "active", "killed"}, "saving": {"saving", "active", "killed"},
                      "active": {"active"}, "killed": {"killed"}}
-TRANSITIONS = {"default": "instant", "ims.create_whole_image": "manual", "csbs.protect": "seconds:60",
-               "csbs.delete": "seconds:30"}
+# CSBS timers far longer than any run (wall time moves the virtual clock too): only advance_clock settles them
+TRANSITIONS = {"default": "instant", "ims.create_whole_image": "manual", "csbs.protect": "seconds:3600",
+               "csbs.delete": "seconds:1800"}
 VAULT = "3b5ba4d0-8a5c-4d2c-9d36-5f0a6b1c2d3e"  # a CBR vault id (the emulator does not model vaults)
-ADVANCE = 61  # one clock step settles every CSBS timer started before it (60 s, 30 s)
+ADVANCE = 3601  # one clock step settles every CSBS timer started before it
 EXAMPLES = {"examples": 0, "steps": 0}
 
 
