@@ -53,7 +53,8 @@ def build(app: Flask) -> dict[str, Any]:
     from apispec import APISpec
     from apispec.ext.marshmallow import MarshmallowPlugin
 
-    spec = APISpec(title="ims-emulator", version="1", openapi_version="3.0.3", plugins=[MarshmallowPlugin()])
+    plugin = MarshmallowPlugin(schema_name_resolver=_nested_name)
+    spec = APISpec(title="ims-emulator", version="1", openapi_version="3.0.3", plugins=[plugin])
     for name, body in ERROR_BODIES.items():
         spec.components.schema(f"Error_{name}", body)
     spec.components.security_scheme("token", {"type": "apiKey", "in": "header", "name": "X-Auth-Token"})
@@ -71,6 +72,12 @@ def build(app: Flask) -> dict[str, Any]:
     for path, ops in paths.items():
         spec.path(path=path, operations=ops)
     return spec.to_dict()
+
+
+def _nested_name(schema: Any) -> str:
+    """Nested schemas are named after their module too: csbs.Tag and ims.Tag are different things."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    return f"{cls.__module__.rsplit('.', 1)[-1]}_{cls.__name__}"
 
 
 def _path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
