@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from emulator.api import pipeline, service_modules
 from emulator.api.errors import SERVICES, error_response
+from emulator.api.jsonio import EmulatorJSON
 from emulator.api.schemas.world import load_world_file
 from emulator.domain import jobs, world
 from emulator.domain.errors import ServiceError
@@ -25,7 +26,7 @@ def create_app(settings: Settings | None = None, *, seed_world: bool = True) -> 
     settings = settings or Settings()
     _configure_logging(settings)
     app = Flask("emulator")
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # key order is part of some bodies
+    app.json = EmulatorJSON(app)
     app.config.update(SETTINGS=settings, DB=Database(settings.db), MAX_CONTENT_LENGTH=settings.max_body_bytes,
                       SERVICE_OF={})
     for mod in service_modules():

@@ -223,8 +223,8 @@ def _replication_echo(options: dict[str, Any]) -> dict[str, Any]:
 # -- checkpoint items ---------------------------------------------------------------------------------
 
 ITEM_FILTERS = {  # query parameter -> (stored field, operator)
-    "name": ("name", "like"), "resource_id": ("$.resource_id", "="),
-    "resource_name": ("$.extend_info.resource_name", "like"), "checkpoint_id": ("ref", "="),
+    "name": ("name", "contains"), "resource_id": ("$.resource_id", "="),
+    "resource_name": ("$.extend_info.resource_name", "contains"), "checkpoint_id": ("ref", "="),
     "resource_type": ("$.resource_type", "="), "az": ("$.extend_info.resource_az", "="),
     "image_type": ("$.extend_info.image_type", "="), "policy_id": ("$.policy_id", "="),
     "ip": ("$.backup_data.private_ip", "="),
@@ -236,7 +236,7 @@ def _item_filters() -> list[tuple[str, str, Any]]:
     for param, (field, op) in ITEM_FILTERS.items():
         value = request.args.get(param)
         if value:
-            out.append((field, op, f"%{value}%" if op == "like" else value))
+            out.append((field, op, value))
     for param, op in (("start_time", ">="), ("end_time", "<=")):
         if request.args.get(param):
             out.append(("created_at", op, _parse_time(param, request.args[param])))

@@ -50,7 +50,7 @@ def list_servers(project_id: str) -> Response:
     if request.args.get("status"):
         filters.append(("status", "=", request.args["status"]))
     if request.args.get("name"):
-        filters.append(("name", "like", f"%{request.args['name']}%"))
+        filters.append(("name", "contains", request.args["name"]))
     with db().read() as tx:
         total = tx.entities.count(servers.SERVER, ctx().project_id, filters)
         rows = tx.entities.list(servers.SERVER, ctx().project_id, filters, limit=limit,

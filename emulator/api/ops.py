@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -49,7 +48,7 @@ def body_json(required: bool = True) -> Any:
             raise ServiceError(SERVICES[service()].invalid_body, "Request body is empty.")
         return None
     try:
-        return json.loads(raw)
+        return current_app.json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ServiceError(SERVICES[service()].invalid_body, f"Request body is not valid JSON: {exc}") from exc
 

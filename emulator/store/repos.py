@@ -38,6 +38,10 @@ def _where(filters: Iterable[Filter]) -> tuple[str, list[Any]]:
                 continue
             parts.append(f"{sql} IN ({','.join('?' * len(values))})")
             args += fargs + values
+        elif op == "contains":  # substring match: LIKE with the value's own % _ \ escaped
+            escaped = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            parts.append(f"{sql} LIKE ? ESCAPE '\\'")
+            args += fargs + [f"%{escaped}%"]
         elif op == "is" and value is None:
             parts.append(f"{sql} IS NULL")
             args += fargs

@@ -1,0 +1,41 @@
+"""JSON in and out for every route: one parser, so hostile bodies fail the same clean way everywhere."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask.json.provider import DefaultJSONProvider
+
+# a \uD800-\uDFFF escape in the raw text: only then can the parsed value hold a lone surrogate
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class EmulatorJSON(DefaultJSONProvider):
+    sort_keys = False  # key order is part of some bodies (the gateway's error body)
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """json.loads whose every failure is a ValueError (callers turn it into the service's 400)."""
+        try:
+            data = json.loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        text = s.decode("utf-8", "replace") if isinstance(s, (bytes, bytearray)) else s
+        if SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(data):
+            raise ValueError("a string holds a lone UTF-16 surrogate")
+        return data
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
