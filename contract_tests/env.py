@@ -137,13 +137,15 @@ class Env:
                                       "protect_type": "backup", "size": 100}}}
         return self.call("POST", "/v3/{project_id}/vaults", body).expect(200)["vault"]
 
-    def cbr_backup(self) -> dict[str, Any]:
+    def cbr_backup(self, retention_days: int | None = None) -> dict[str, Any]:
         """A backup made through the CBR v3 API: vault + checkpoint, then the listed backup."""
         server = self.server(status="ACTIVE")
         vault = self.vault([server["id"]])
+        params: dict[str, Any] = {"resources": [server["id"]]}
+        if retention_days is not None:  # a backup with an expiry (expired_at)
+            params["retention_duration_days"] = retention_days
         cp = self.call("POST", "/v3/{project_id}/checkpoints",
-                       {"checkpoint": {"vault_id": vault["id"], "parameters": {"resources": [server["id"]]}}}
-                       ).expect(200)["checkpoint"]
+                       {"checkpoint": {"vault_id": vault["id"], "parameters": params}}).expect(200)["checkpoint"]
         backups = self.call("GET", f"/v3/{{project_id}}/backups?checkpoint_id={cp['id']}").expect(200)["backups"]
         if not backups:
             raise ScenarioError(f"checkpoint {cp['id']} lists no backup")

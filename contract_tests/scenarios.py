@@ -529,7 +529,8 @@ def _cbr_show_checkpoint(env: Env, rec: dict[str, Any]) -> Outcome:
 
 @scenario("cbr/list_backups.200.json", "cbr/show_backup.200.json")
 def _cbr_backups(env: Env, rec: dict[str, Any]) -> Outcome:
-    backup = env.cbr_backup()
+    shown = rec["response"].get("backup") or rec["response"]["backups"][0]
+    backup = env.cbr_backup(retention_days=30 if shown.get("expired_at") else None)  # as recorded: with expiry
     return replay(env, rec, rec["path"].replace("{backup_id}", backup["id"]))
 
 
