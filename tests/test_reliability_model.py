@@ -339,7 +339,7 @@ class ImageRules(RuleBasedStateMachine):
 
 
 ImageRules.TestCase.settings = settings(
-    max_examples=int(os.environ.get("IMS_EMULATOR_MODEL_EXAMPLES", 400 if DEEP else 20)),
+    max_examples=int(os.environ.get("IMS_EMULATOR_MODEL_EXAMPLES", 100 if DEEP else 20)),
     stateful_step_count=60 if DEEP else 25, deadline=None, database=None, derandomize=not DEEP,
     suppress_health_check=list(HealthCheck),
     phases=[Phase.explicit, Phase.generate, Phase.target] if not DEEP else list(Phase))
