@@ -11,8 +11,7 @@ from marshmallow import ValidationError
 from emulator import __version__
 from emulator.api import service_modules
 from emulator.api.errors import control_error
-from emulator.api.ops import first_error
-from emulator.api.schemas.world import SeedSchema
+from emulator.api.schemas.world import error_path, load_world
 from emulator.domain import faults, jobs, world
 from emulator.domain.clock import Policy
 from emulator.domain.records import Entity, Task
@@ -57,18 +56,23 @@ def health() -> Response:
 
 @bp.post("/seed")
 def seed() -> tuple[Response, int] | Response:
+    """One project (a world file's project object) or a whole world {"projects": [...]}; all or nothing."""
+    body = json_body()
     try:
-        data = SeedSchema().load(json_body())
+        seeds = load_world(body)
     except ValidationError as exc:
-        return control_error(400, first_error(exc.messages))
+        return control_error(400, error_path(exc.messages))
     settings = current_app.config["SETTINGS"]
+    numbered = isinstance(body, dict) and "projects" in body
     moment = now()
     try:
         with _db().write() as tx:
-            result = world.seed(tx, data, settings.region, moment)
+            results = world.seed_all(tx, seeds, settings.region, moment, numbered=numbered)
     except ConflictError as exc:
         return control_error(409, str(exc))
-    return jsonify(result), 201
+    except world.WorldError as exc:
+        return control_error(400, str(exc))
+    return jsonify({"projects": results} if numbered else results[0]), 201
 
 
 @bp.post("/reset")

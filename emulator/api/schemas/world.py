@@ -1,4 +1,4 @@
-"""The seed / world format: projects, their region, servers and attached volumes."""
+"""The seed / world format: projects, their region, servers and attached volumes, backups and images."""
 
 from __future__ import annotations
 
@@ -46,6 +46,75 @@ class ServerSeed(Schema):
             raise ValidationError("at most one volume may be bootable (the system disk)", "volumes")
 
 
+# the states a backup / image can honestly be put in by a world (see emulator/domain/world.py)
+BACKUP_STATES = {"csbs": ("available", "error", "protecting"), "cbr": ("available", "error")}
+IMAGE_STATES = ("active", "saving", "killed")
+_ONLY_FOR = {"csbs": ("description", "exclude_volumes"), "cbr": ("vault_id",)}
+
+
+def _one_of(allowed: tuple[str, ...], field: str, value: Any) -> None:
+    if value not in allowed:
+        raise ValidationError(f"Must be one of: {', '.join(allowed)}.", field)
+
+
+class BackupSeed(Schema):
+    """A CSBS backup (checkpoint item) or a CBR backup of a server, stored in a given status."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(validate=SAFE_ID)
+    type = fields.String(load_default="csbs", validate=validate.OneOf(sorted(BACKUP_STATES)))
+    server_id = fields.String(required=True, validate=SAFE_ID)
+    status = fields.String(load_default="available")
+    name = fields.String(validate=validate.Length(1, 255))
+    description = fields.String(validate=validate.Length(0, 255))
+    exclude_volumes = fields.List(fields.String(validate=SAFE_ID))
+    vault_id = fields.String(validate=SAFE_ID)
+
+    @validates_schema
+    def _by_type(self, data: dict[str, Any], **_: Any) -> None:
+        _one_of(BACKUP_STATES[data["type"]], "status", data["status"])
+        for other, names in _ONLY_FOR.items():
+            for name in names:
+                if other != data["type"] and name in data:
+                    raise ValidationError(f"only for {other} backups", name)
+
+
+class ImageSeed(Schema):
+    """An image made by the real create call, then settled: from a backup, a server or a file."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(validate=SAFE_ID)
+    name = fields.String(required=True, validate=validate.Length(1, 128))
+    source = fields.String(required=True, validate=validate.OneOf(["backup", "server", "file"]))
+    status = fields.String(load_default="active", validate=validate.OneOf(IMAGE_STATES))
+    backup_id = fields.String(validate=SAFE_ID)
+    server_id = fields.String(validate=SAFE_ID)
+    whole = fields.Boolean()  # source server: a full-ECS image (a CBR backup is made in vault_id)
+    vault_id = fields.String(validate=SAFE_ID)
+    image_url = fields.String(validate=validate.Length(3, 1024))
+    min_disk = fields.Integer(strict=True, validate=validate.Range(1, 1024))
+    os_version = fields.String(validate=validate.Length(1, 255))
+    description = fields.String(validate=validate.Length(0, 1024))
+
+    @validates_schema
+    def _by_source(self, data: dict[str, Any], **_: Any) -> None:
+        needs = {"backup": ("backup_id",), "server": ("server_id",), "file": ()}[data["source"]]
+        allowed = {"backup": {"backup_id"}, "server": {"server_id", "whole", "vault_id"},
+                   "file": {"image_url", "min_disk", "os_version"}}[data["source"]]
+        for name in needs:
+            if name not in data:
+                raise ValidationError(f"required when source is {data['source']}", name)
+        for name in ("backup_id", "server_id", "whole", "vault_id", "image_url", "min_disk", "os_version"):
+            if name in data and name not in allowed:
+                raise ValidationError(f"not allowed when source is {data['source']}", name)
+        if data.get("whole") and "vault_id" not in data:
+            raise ValidationError("required for a full-ECS image from a server", "vault_id")
+
+
 class SeedSchema(Schema):
     """POST /_emulator/seed and one project of a world file."""
 
@@ -56,14 +125,18 @@ class SeedSchema(Schema):
     project_name = fields.String(validate=validate.Length(1, 64))
     region = fields.String(validate=validate.OneOf(sorted(REGIONS)))
     servers = fields.List(fields.Nested(ServerSeed), load_default=list)
+    backups = fields.List(fields.Nested(BackupSeed), load_default=list)
+    images = fields.List(fields.Nested(ImageSeed), load_default=list)
 
     @validates_schema
     def _unique_ids(self, data: dict[str, Any], **_: Any) -> None:
-        ids = [s["id"] for s in data.get("servers", [])]
-        ids += [v["id"] for s in data.get("servers", []) for v in s.get("volumes", [])]
-        dup = {i for i in ids if ids.count(i) > 1}
-        if dup:
-            raise ValidationError(f"duplicate ids in request: {', '.join(sorted(dup))}", "servers")
+        for field, ids in (("servers", [s["id"] for s in data.get("servers", [])]
+                            + [v["id"] for s in data.get("servers", []) for v in s.get("volumes", [])]),
+                           ("backups", [b["id"] for b in data.get("backups", []) if "id" in b]),
+                           ("images", [i["id"] for i in data.get("images", []) if "id" in i])):
+            dup = {i for i in ids if ids.count(i) > 1}
+            if dup:
+                raise ValidationError(f"duplicate ids in request: {', '.join(sorted(dup))}", field)
 
 
 class WorldSchema(Schema):
@@ -80,9 +153,37 @@ def load_world(data: Any) -> list[dict[str, Any]]:
     return [SeedSchema().load(data)]
 
 
+def error_path(messages: Any, path: str = "") -> str:
+    """The first validation error as `projects[0].backups[1].status: Must be one of: ...`."""
+    if isinstance(messages, dict) and messages:
+        key, value = next(iter(messages.items()))
+        step = f"[{key}]" if isinstance(key, int) else (f".{key}" if path else str(key))
+        return error_path(value, path + step)
+    if isinstance(messages, list) and messages:
+        return error_path(messages[0], path)
+    text = str(messages) if messages not in (None, [], {}) else "invalid"
+    return f"{path}: {text}" if path else text
+
+
+def parse_world_text(text: str, yaml_syntax: bool) -> Any:
+    """JSON, or YAML (PyYAML is imported only when a YAML world is read)."""
+    if not yaml_syntax:
+        return json.loads(text)
+    try:
+        import yaml
+    except ImportError as exc:  # pragma: no cover - pyyaml ships with the emulator
+        raise ValueError("YAML worlds need PyYAML: pip install 'pyyaml>=6'") from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"not valid YAML: {exc}") from exc
+
+
 def load_world_file(path: Path) -> list[dict[str, Any]]:
     try:
-        return load_world(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError) as exc:  # ValidationError is a ValueError
-        detail = exc.messages if isinstance(exc, ValidationError) else exc
-        raise SystemExit(f"ims-emulator: invalid world file {path}: {detail}") from exc
+        text = path.read_text(encoding="utf-8")
+        return load_world(parse_world_text(text, path.suffix.lower() in (".yaml", ".yml")))
+    except ValidationError as exc:
+        raise SystemExit(f"ims-emulator: invalid world file {path}: {error_path(exc.messages)}") from exc
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"ims-emulator: invalid world file {path}: {exc}") from exc
