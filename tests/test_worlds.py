@@ -50,6 +50,19 @@ def test_a_backup_seeded_in_error_cannot_make_an_image(url, control, project):
     assert Csbs(url, project).item(world["backups"][0]["id"]).json()["checkpoint_item"]["status"] == "error"
 
 
+def test_a_protecting_backup_follows_the_transition_policy(url, control, project):
+    control.put("/transitions", {"csbs.protect": "manual"})
+    world = pipeline_project(project)
+    _, backup_id, _ = ids(world)
+    world.pop("images")
+    world["backups"][0]["status"] = "protecting"
+    _seed(control, world)
+    csbs = Csbs(url, project)
+    assert csbs.item(backup_id).json()["checkpoint_item"]["status"] in ("waiting_protect", "protecting")
+    control.post("/settle", {"project_id": project})
+    assert csbs.item(backup_id).json()["checkpoint_item"]["status"] == "available"
+
+
 def test_a_cbr_backup_in_a_world_is_a_cbr_backup(url, control, project, api):
     world = pipeline_project(project)
     server_id, backup_id, image_id = ids(world)
@@ -194,6 +207,15 @@ def test_serve_refuses_a_bad_world_file_naming_the_field(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(world), encoding="utf-8")
     with pytest.raises(RuntimeError, match=r"projects\[0\]\.images\[0\]\.status: Must be one of"):
+        SubprocessServer("--db", ":memory:", "--world", str(path))
+
+
+def test_serve_refuses_a_world_naming_a_missing_backup(tmp_path):
+    world = json.loads(PIPELINE.read_text(encoding="utf-8"))
+    world["projects"][0]["images"][0]["backup_id"] = str(uuid.uuid4())
+    path = tmp_path / "dangling.json"
+    path.write_text(json.dumps(world), encoding="utf-8")
+    with pytest.raises(RuntimeError, match=r"projects\[0\]\.images\[0\]\.backup_id: backup .* not found"):
         SubprocessServer("--db", ":memory:", "--world", str(path))
 
 
