@@ -6,6 +6,7 @@ import json
 import uuid
 
 import pytest
+import requests
 import yaml
 from huaweicloudsdkims.v2 import GlanceDeleteImageRequest, GlanceDeleteImageRequestBody
 
@@ -149,6 +150,16 @@ def test_seed_takes_a_whole_world(control):
     body = _seed(control, {"projects": [pipeline_project(a), {"project_id": b, "region": "cn-east-3"}]})
     assert [p["project_id"] for p in body["projects"]] == [a, b]
     assert len(_stored(control, a)["images"]) == 1 and _stored(control, b)["region"] == "cn-east-3"
+
+
+def test_seed_takes_yaml(control, project):
+    text = yaml.safe_dump({"projects": [pipeline_project(project)]})
+    resp = requests.post(f"{control.url}/seed", data=text, headers={"Content-Type": "application/yaml"}, timeout=30)
+    assert resp.status_code == 201, resp.text
+    assert _stored(control, project)["images"][0]["status"] == "active"
+    broken = requests.post(f"{control.url}/seed", data="projects: [", headers={"Content-Type": "application/yaml"},
+                           timeout=30)
+    assert broken.status_code == 400 and "not valid YAML" in broken.json()["error"]
 
 
 def test_a_bad_field_is_named_by_its_path_and_nothing_is_stored(control, project):

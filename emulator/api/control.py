@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 from emulator import __version__
 from emulator.api import service_modules
 from emulator.api.errors import control_error
-from emulator.api.schemas.world import error_path, load_world
+from emulator.api.schemas.world import YAML_TYPES, error_path, load_world, parse_world_text
 from emulator.domain import faults, jobs, world
 from emulator.domain.clock import Policy
 from emulator.domain.records import Entity, Task
@@ -56,9 +56,11 @@ def health() -> Response:
 
 @bp.post("/seed")
 def seed() -> tuple[Response, int] | Response:
-    """One project (a world file's project object) or a whole world {"projects": [...]}; all or nothing."""
-    body = json_body()
+    """One project (a world file's project object) or a whole world {"projects": [...]}; all or nothing.
+
+    The body is JSON, or YAML when sent as application/yaml (the same text as a .yaml world file)."""
     try:
+        body = _seed_body()
         seeds = load_world(body)
     except ValidationError as exc:
         return control_error(400, error_path(exc.messages))
@@ -73,6 +75,15 @@ def seed() -> tuple[Response, int] | Response:
     except world.WorldError as exc:
         return control_error(400, str(exc))
     return jsonify({"projects": results} if numbered else results[0]), 201
+
+
+def _seed_body() -> Any:
+    if request.mimetype in YAML_TYPES:
+        try:
+            return parse_world_text(request.get_data(as_text=True), yaml_syntax=True)
+        except ValueError as exc:
+            raise BadControlRequest(str(exc)) from exc
+    return json_body()
 
 
 @bp.post("/reset")

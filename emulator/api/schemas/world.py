@@ -165,6 +165,9 @@ def error_path(messages: Any, path: str = "") -> str:
     return f"{path}: {text}" if path else text
 
 
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+
+
 def parse_world_text(text: str, yaml_syntax: bool) -> Any:
     """JSON, or YAML (PyYAML is imported only when a YAML world is read)."""
     if not yaml_syntax:
