@@ -169,6 +169,10 @@ def test_a_bad_field_is_named_by_its_path_and_nothing_is_stored(control, project
     assert resp.status_code == 400
     assert "projects[0].backups[1].status: Must be one of: available, error, protecting." in resp.text
     assert _stored(control, project) is None
+    world["backups"].pop()
+    world["images"][0]["id"] = "img-1"
+    resp = control.post("/seed", world)
+    assert resp.status_code == 400 and resp.json()["error"] == "images[0].id: must be a UUID"
 
 
 @pytest.mark.parametrize(("change", "message"), [

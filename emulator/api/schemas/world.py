@@ -11,6 +11,9 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from emulator.domain.regions import REGIONS
 
 SAFE_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="must be 1-64 letters, digits, '-' or '_'")
+# IMS answers "not found" for an image id that is not a UUID, so a world may not make one
+UUID = validate.Regexp(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                       error="must be a UUID")
 
 
 class VolumeSeed(Schema):
@@ -87,7 +90,7 @@ class ImageSeed(Schema):
     class Meta:
         unknown = RAISE
 
-    id = fields.String(validate=SAFE_ID)
+    id = fields.String(validate=UUID)
     name = fields.String(required=True, validate=validate.Length(1, 128))
     source = fields.String(required=True, validate=validate.OneOf(["backup", "server", "file"]))
     status = fields.String(load_default="active", validate=validate.OneOf(IMAGE_STATES))
