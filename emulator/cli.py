@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (IMS_EMULATOR_HOST; default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind, 0 = any free port (IMS_EMULATOR_PORT; default 8085)")
     serve.add_argument("--db", help="sqlite file, or :memory: (IMS_EMULATOR_DB; default .ims-emulator/state.db)")
-    serve.add_argument("--world", help="default | none | path to a world JSON file seeded into an empty store "
+    serve.add_argument("--world", help="default | none | a world JSON or YAML file, seeded into an empty store "
                                        "(IMS_EMULATOR_WORLD)")
     serve.add_argument("--region", help="region of projects first seen (IMS_EMULATOR_REGION; default cn-north-4)")
     serve.add_argument("--auth", choices=AUTH_MODES, help="off: accept anything; loose: need Authorization or "

@@ -79,7 +79,8 @@ def new_image(tx: Tx, ctx: Ctx, name: str, src: dict[str, Any], *, status: str =
               project_id: str | None = None, attrs: dict[str, Any] | None = None,
               ref: str | None = None) -> Entity:
     """Insert an image with every wire attribute at its default, overridden by attrs."""
-    image_id = new_uuid()
+    attrs = dict(attrs or {})
+    image_id = attrs.pop("id", None) or new_uuid()
     owner = project_id or ctx.project_id
     rules.check_quota(images_used(tx, owner))
     doc: dict[str, Any] = {
@@ -104,6 +105,8 @@ def common_attrs(data: dict[str, Any]) -> dict[str, Any]:
     """Request fields every create call maps onto the image the same way."""
     attrs: dict[str, Any] = {"__description": data.get("description") or "", "tags": _tags(data),
                              "enterprise_project_id": data.get("enterprise_project_id") or "0"}
+    if data.get("id"):  # only a world seed names the id: request schemas drop unknown fields
+        attrs["id"] = data["id"]
     if data.get("min_ram") is not None:
         attrs["min_ram"] = data["min_ram"]
     if data.get("max_ram") is not None:

@@ -8,8 +8,6 @@ the image had been made through the API.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import backups, cbr_backups, image_create, images, jobs, servers, whole_images
@@ -106,8 +104,7 @@ def _image(tx: Tx, ctx: Ctx, spec: dict[str, Any], path: str) -> Entity:
     held = Ctx(now=ctx.now, project_id=ctx.project_id, region=ctx.region,
                transitions=_HELD if spec["status"] == "saving" else {})
     try:
-        with _image_id(spec.get("id")):
-            task = _create(tx, held, spec, path)
+        task = _create(tx, held, spec, path)
     except ServiceError as exc:
         raise WorldError(f"{path}: {exc.code} {exc.message}") from exc
     if spec["status"] != "saving":
@@ -119,7 +116,7 @@ def _image(tx: Tx, ctx: Ctx, spec: dict[str, Any], path: str) -> Entity:
 
 
 def _create(tx: Tx, ctx: Ctx, spec: dict[str, Any], path: str) -> Task:
-    common = {"name": spec["name"], "description": spec.get("description")}
+    common = {"name": spec["name"], "description": spec.get("description"), "id": spec.get("id")}
     if spec["source"] == "backup":
         return whole_images.create_whole_image(tx, ctx, {**common, "backup_id": spec["backup_id"],
                                                          "whole_image_type": _backup_type(tx, ctx, spec, path)})
@@ -146,22 +143,3 @@ def _settle(tx: Tx, task: Task, status: str, now: float) -> Task:
     if status == "killed" and not task.fail_with:
         task.fail_with = {"code": jobs.OPS[task.op].fail_code, "reason": "seeded failure"}
     return jobs.settle(tx, task, now)
-
-
-@contextmanager
-def _image_id(wanted: str | None) -> Iterator[None]:
-    """Give the next image made the id from the world file.
-
-    images.new_image draws its id from images.new_uuid; every call to it runs inside a write transaction,
-    which this seed holds, so no other request can draw an id while it is swapped (one use, then restored).
-    """
-    if not wanted:
-        yield
-        return
-    original = images.new_uuid
-    queue = [wanted]
-    images.new_uuid = lambda: queue.pop() if queue else original()  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        images.new_uuid = original  # type: ignore[assignment]
