@@ -7,6 +7,7 @@ PYTEST_ARGS ?=
 
 .PHONY: serve test lint test-deep fuzz load bench clean
 LOAD_ARGS ?=
+FUZZ_CASES ?= 200
 
 $(VENV)/.serve-deps: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +23,22 @@ serve: $(VENV)/.serve-deps
 	$(VENV)/bin/ims-emulator serve --port $(PORT)
 
 test: $(VENV)/.test-deps
-	$(PY) -m ruff check emulator tests contract_tests load conftest.py
+	$(PY) -m ruff check emulator tests contract_tests load fuzz conftest.py
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-deps
-	$(PY) -m ruff check emulator tests contract_tests load conftest.py
+	$(PY) -m ruff check emulator tests contract_tests load fuzz conftest.py
+
+# the reliability checks with many more examples, kills and fuzz cases (IMS_EMULATOR_DEEP=1)
+test-deep: $(VENV)/.test-deps
+	IMS_EMULATOR_DEEP=1 $(PY) -m pytest -n 2 -p no:warnings tests/test_reliability_model.py \
+	  tests/test_reliability_concurrency.py tests/test_reliability_crash.py tests/test_reliability_hostile.py \
+	  tests/test_reliability_fuzz.py
+
+# schemathesis against the live emulator's OpenAPI document, longer than the bounded run in make test
+fuzz: $(VENV)/.test-deps
+	IMS_EMULATOR_DEEP=1 IMS_EMULATOR_FUZZ_CASES=$(FUZZ_CASES) $(PY) -m pytest -s -p no:warnings tests/test_reliability_fuzz.py
+	$(PY) -m fuzz.schemathesis_cli -n $(FUZZ_CASES)
 
 # locust headless against a fresh emulator (2 workers, strict auth): fails on any failed request
 load: $(VENV)/.test-deps

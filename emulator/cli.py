@@ -67,9 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         from emulator.server import serve
+        from emulator.store.db import StoreVersionError
         try:
             return serve(settings, SNIPPET)
-        except ValueError as exc:  # a setting only the app can check (e.g. operation names)
+        except (ValueError, StoreVersionError) as exc:  # a setting only the app can check; a newer store file
             print(f"ims-emulator: {exc}", file=sys.stderr)
             return 2
     return 2
