@@ -15,7 +15,7 @@ from emulator.store import Database
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def operation(name: str, resource_arg: str | None = None, polls: bool = False) -> Callable[[F], F]:
+def operation(name: str, resource_arg: str | None = None) -> Callable[[F], F]:
     """Name a route after the API operation (fault rules and logs match on it).
 
     resource_arg: the view argument holding the resource id (for per-resource faults).

@@ -10,8 +10,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from emulator.domain.errors import ServiceError
-
 POLICY_RE = re.compile(r"^(instant|manual|polls:([1-9][0-9]{0,5})|seconds:([0-9]+(?:\.[0-9]+)?))$")
 
 
@@ -88,9 +86,3 @@ def iso_millis_offset(ts: float) -> str:
     d = _dt(ts)
     return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}+00:00"
 
-
-def policy_or_error(text: str) -> Policy:
-    try:
-        return Policy.parse(text)
-    except ValueError as exc:
-        raise ServiceError("APIGW.0201", str(exc)) from exc

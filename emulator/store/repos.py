@@ -11,7 +11,7 @@ from emulator.domain.records import Entity, Task
 
 COLUMNS = {"id", "project_id", "status", "name", "ref", "created_at"}
 Filter = tuple[str, str, Any]  # (field, op, value): field is a column or a "$.json.path"
-OPS = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "like": "LIKE", "in": "IN"}
+OPS = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "in": "IN"}
 
 
 def _dumps(value: Any) -> str:
@@ -147,10 +147,6 @@ class Claims:
     def release_owner(self, owner_kind: str, owner_id: str) -> None:
         self.conn.execute("DELETE FROM claims WHERE owner_kind=? AND owner_id=?", (owner_kind, owner_id))
 
-    def tokens_of(self, owner_kind: str, owner_id: str) -> list[str]:
-        return [r[0] for r in self.conn.execute(
-            "SELECT token FROM claims WHERE owner_kind=? AND owner_id=?", (owner_kind, owner_id))]
-
     def delete_project(self, project_id: str) -> None:
         self.conn.execute("DELETE FROM claims WHERE project_id=?", (project_id,))
 
@@ -190,15 +186,6 @@ class Tasks:
         if r is None or (project_id is not None and r["project_id"] != project_id):
             return None
         return self._row(r)
-
-    def any_due(self, project_id: str | None, now: float) -> bool:
-        if project_id is None:
-            sql, args = "SELECT 1 FROM tasks WHERE status IN ('INIT','RUNNING') AND due_at <= ? LIMIT 1", [now]
-        else:
-            sql = ("SELECT 1 FROM tasks WHERE project_id=? AND status IN ('INIT','RUNNING')"
-                   " AND due_at <= ? LIMIT 1")
-            args = [project_id, now]
-        return self.conn.execute(sql, args).fetchone() is not None
 
     def due(self, project_id: str | None, now: float) -> list[Task]:
         sql = "SELECT * FROM tasks WHERE status IN ('INIT','RUNNING') AND due_at <= ?"
@@ -271,11 +258,6 @@ class Control:
     def get(self, key: str, default: Any = None) -> Any:
         r = self.conn.execute("SELECT value FROM control WHERE key=?", (key,)).fetchone()
         return json.loads(r[0]) if r else default
-
-    def get_many(self, keys: Sequence[str]) -> dict[str, Any]:
-        rows = self.conn.execute(f"SELECT key, value FROM control WHERE key IN ({','.join('?' * len(keys))})",
-                                 list(keys))
-        return {k: json.loads(v) for k, v in rows}
 
     def set(self, key: str, value: Any) -> None:
         self.conn.execute("INSERT OR REPLACE INTO control(key, value) VALUES (?, ?)", (key, _dumps(value)))
