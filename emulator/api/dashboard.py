@@ -52,13 +52,14 @@ def masked_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: mask_header(k, v) for k, v in headers.items()}
 
 
-def _caller() -> str:
-    """Who called, for the table: the AK of a signed call, or "token", or "-" (never the secret)."""
-    auth = request.headers.get("Authorization", "")
+def _caller(auth: str, token: bool) -> str:
+    """Who called, for the table: the AK of a signed call, or "token", or "-" (never the secret).
+
+    Worked out when the page is shown, not on every request (the hook below is on the hot path)."""
     if auth:
         access = re.search(r"Access=([^,\s]+)", auth)
         return f"AK {access.group(1)}" if access else mask_header("Authorization", auth)
-    return "token" if request.headers.get("X-Auth-Token") else "-"
+    return "token" if token else "-"
 
 
 @bp.after_app_request
@@ -70,7 +71,8 @@ def _remember(response: Response) -> Response:
             "at": time.time(), "method": request.method, "path": request.full_path.rstrip("?"),
             "status": response.status_code, "request_id": response.headers.get("X-Request-Id", ""),
             "op": g.get("op") or request.endpoint or "", "project_id": ctx.project_id if ctx else "",
-            "caller": _caller(),
+            "auth": request.headers.get("Authorization", ""),  # kept in memory only; shown via _caller
+            "token": "X-Auth-Token" in request.headers,
             "ms": round((time.perf_counter() - g.get("t0", time.perf_counter())) * 1000, 1)})
     return response
 
@@ -91,7 +93,8 @@ def ui() -> Response:
         projects=[_project_row(pid, p) for pid, p in projects.items()],
         groups={g_: _resources(projects, g_) for g_ in RESOURCE_GROUPS}, other=_other_resources(projects),
         jobs=_jobs(projects), transitions=transitions, faults=rules, snapshots=snaps.listing(current_app.config["DB"]),
-        requests=list(reversed(current_app.extensions[RECENT])), max_rows=MAX_ROWS)
+        requests=[{**r, "caller": _caller(r["auth"], r["token"])} for r in reversed(current_app.extensions[RECENT])],
+        max_rows=MAX_ROWS)
     resp = Response(page, mimetype="text/html")
     resp.headers["Cache-Control"] = "no-store"
     return resp
