@@ -20,7 +20,9 @@ from emulator.domain.images import (
     images_failed,
     is_whole_image,
     new_image,
+    server_os_attrs,
     source,
+    source_server,
     start_job,
     start_parent_job,
 )
@@ -47,14 +49,6 @@ def create_image(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
     return {"instance_id": _from_server, "image_url": _from_file, "volume_id": _from_volume}[chosen[0]](tx, ctx, data)
 
 
-def _server_for_image(tx: Tx, ctx: Ctx, server_id: str) -> Entity:
-    rules.check_resource_id(server_id, "instance_id")
-    server = tx.entities.get(servers.SERVER, server_id, ctx.project_id)
-    if server is None:
-        raise ServiceError("IMG.0005", f"The ECS {server_id} does not exist.")
-    return server
-
-
 def _system_volume(tx: Tx, server: Entity) -> Entity:
     vols = servers.volumes_of(tx, server)
     if not vols or not vols[0].doc["bootable"]:
@@ -63,14 +57,14 @@ def _system_volume(tx: Tx, server: Entity) -> Entity:
 
 
 def _from_server(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
-    server = _server_for_image(tx, ctx, data["instance_id"])
+    server = source_server(tx, ctx.project_id, data["instance_id"])
     if server.status not in rules.SERVER_STATES_FOR_IMAGE:
         raise ServiceError("IMG.0008")
     if tx.claims.holder(servers.imaging_claim(server.id)):
         raise ServiceError("IMG.0010")
     system = _system_volume(tx, server)
     disks = _data_disk_requests(tx, ctx, data.get("data_images") or [], server.id)
-    attrs = {**common_attrs(data), **rules.os_attrs(server.doc.get("os_version") or "Other Linux(64 bit)"),
+    attrs = {**common_attrs(data), **server_os_attrs(server),
              "min_disk": max(40, int(system.doc["size"])), "__data_origin": f"instance,{server.id}",
              "__originalimagename": server.doc.get("image_id", "")}
     img = new_image(tx, ctx, data["name"], {"type": "ecs", "server_id": server.id}, attrs=attrs)

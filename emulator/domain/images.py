@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import image_rules as rules
-from emulator.domain import image_tags, jobs, members, public_images
+from emulator.domain import image_tags, jobs, members, public_images, servers
 from emulator.domain.clock import iso_seconds
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
@@ -99,6 +99,20 @@ def new_image(tx: Tx, ctx: Ctx, name: str, src: dict[str, Any], *, status: str =
     doc.update({k: v for k, v in (attrs or {}).items() if v is not None and v != ""})
     doc["_source"] = {"whole": False, "replicated_from_backup_image": False, "backup_shared_to_us": False, **src}
     return tx.entities.insert(Entity(KIND, image_id, owner, ctx.now, doc=doc, status=status, name=name, ref=ref))
+
+
+def source_server(tx: Tx, project_id: str, server_id: str) -> Entity:
+    """The ECS an image is made from (system-disk or full-ECS): IMG.0005 when it is not there."""
+    rules.check_resource_id(server_id, "instance_id")
+    server = tx.entities.get(servers.SERVER, server_id, project_id)
+    if server is None:
+        raise ServiceError("IMG.0005", f"The ECS {server_id} does not exist.")
+    return server
+
+
+def server_os_attrs(server: Entity) -> dict[str, Any]:
+    """An image of a server carries the server's OS attributes."""
+    return rules.os_attrs(server.doc.get("os_version") or "Other Linux(64 bit)")
 
 
 def common_attrs(data: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,9 @@ from emulator.domain.images import (
     images_done,
     images_failed,
     new_image,
+    server_os_attrs,
     source,
+    source_server,
     start_job,
 )
 from emulator.domain.records import Entity, Task
@@ -112,10 +114,8 @@ def _system_size(kind: str, item: Entity) -> int:
 # -- from an ECS (a CBR backup is made first) ------------------------------------------------------
 
 def _from_server(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
-    server_id = rules.check_resource_id(data["instance_id"], "instance_id")
-    server = tx.entities.get(servers.SERVER, server_id, ctx.project_id)
-    if server is None:
-        raise ServiceError("IMG.0005", f"The ECS {server_id} does not exist.")
+    server = source_server(tx, ctx.project_id, data["instance_id"])
+    server_id = server.id
     if not data.get("vault_id"):
         raise ServiceError("IMG.0184", "vault_id is required to create a full-ECS image from an ECS.")
     rules.check_resource_id(data["vault_id"], "vault_id")
@@ -129,7 +129,7 @@ def _from_server(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
         volumes=[{"id": v.id, "size": v.doc["size"], "bootable": v.doc["bootable"], "shareable": False}
                  for v in volumes])
     src = {"type": "ecs", "backup_kind": "CBR", "backup_id": backup.id, "server_id": server_id}
-    attrs = {**common_attrs(data), **rules.os_attrs(server.doc.get("os_version") or "Other Linux(64 bit)"),
+    attrs = {**common_attrs(data), **server_os_attrs(server),
              "min_disk": _system_size("CBR", backup), "__originalimagename": server.doc.get("image_id", "")}
     img = _new_whole_image(tx, ctx, data["name"], src, backup, attrs)
     tx.claims.claim(backup_claim(backup.id), KIND, img.id, ctx.project_id)
