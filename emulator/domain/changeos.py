@@ -26,8 +26,7 @@ def change_os(tx: Tx, ctx: Ctx, server_id: str, image_id: str) -> Task:
         raise ServiceError("Ecs.0005", detail=f"image {image_id} is not active")
     if img.doc.get("virtual_env_type") == "DataImage":
         raise ServiceError("Ecs.0005", detail=f"image {image_id} is a data disk image")
-    if tx.claims.holder(servers.imaging_claim(server.id)):
-        raise ServiceError("Ecs.0100")
+    servers.refuse_while_imaging(tx, server.id)
     return jobs.start(tx, ctx, OP, entity_kind=servers.SERVER, entity_id=server.id, resource_id=server.id,
                       payload={"image_id": img.id})
 

@@ -25,6 +25,13 @@ def imaging_claim(server_id: str) -> str:
     return IMAGING_CLAIM.format(server_id)
 
 
+def refuse_while_imaging(tx: Tx, server_id: str) -> None:
+    """Product rule: a source ECS must not be started (or rebuilt) while its full-ECS image is made."""
+    if tx.claims.holder(imaging_claim(server_id)):
+        raise ServiceError("Ecs.0100", f"Server {server_id} is being used to create a full-ECS image "
+                                       "and cannot be changed until the image is created.")
+
+
 # -- seeding -----------------------------------------------------------------------------
 
 def seed_servers(tx: Tx, ctx: Ctx, project_id: str, servers: list[dict[str, Any]]) -> list[Entity]:
@@ -107,10 +114,8 @@ def get_volume(tx: Tx, project_id: str, volume_id: str) -> Entity:
 def power_action(tx: Tx, ctx: Ctx, action: str, server_ids: list[str]) -> Task:
     servers = [get_server(tx, ctx.project_id, sid) for sid in server_ids]
     for server in servers:
-        if action == "os-start" and tx.claims.holder(imaging_claim(server.id)):
-            # product rule: a stopped source ECS must not be started while its full-ECS image is made
-            raise ServiceError("Ecs.0100", f"Server {server.id} is being used to create a full-ECS image "
-                                          "and cannot be started until the image is created.")
+        if action == "os-start":
+            refuse_while_imaging(tx, server.id)
     op = "ecs.start" if action == "os-start" else "ecs.stop"
     return jobs.start(tx, ctx, op, payload={"servers": server_ids, "action": action},
                       resource_id=server_ids[0] if len(server_ids) == 1 else None,
