@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 
 from flask import Flask, Response, g, request
@@ -52,7 +53,8 @@ def _start_state(app: Flask, settings: Settings, seed_world: bool) -> str:
         if seed_world:
             tx.control.set("transitions", transitions)
         if seed_world and settings.world != "none" and not tx.projects.all():
-            project = world.apply(tx, load_world_file(world_path(settings.world)), settings.region)
+            project = world.apply(tx, load_world_file(world_path(settings.world)), settings.region,
+                                  time.time() + tx.control.get("clock_offset", 0.0))
         projects = tx.projects.all()
         project = project or (projects[0]["project_id"] if projects else "<your project id>")
     return project

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import faults
-from emulator.domain.clock import Policy, progress
+from emulator.domain.clock import Policy, iso_millis, progress
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import new_job_id
@@ -141,6 +141,5 @@ def settles_when(task: Task) -> str:
     if policy.kind == "polls":
         return f"on poll {int(policy.amount)} (seen {task.polls_seen})"
     if task.due_at is not None:
-        from emulator.domain.clock import iso_millis
         return f"at {iso_millis(task.due_at)} virtual"
     return "manual: POST /_emulator/settle"

@@ -63,12 +63,10 @@ def seed_all(tx: Tx, seeds: list[dict[str, Any]], default_region: str, now: floa
     return results
 
 
-def apply(tx: Tx, seeds: list[dict[str, Any]], default_region: str, now: float | None = None) -> str:
+def apply(tx: Tx, seeds: list[dict[str, Any]], default_region: str, now: float) -> str:
     """Seed a whole world at start-up; returns its first project id (shown in the start-up snippet)."""
-    import time
-    moment = time.time() if now is None else now
     try:
-        results = seed_all(tx, seeds, default_region, moment, numbered=True)
+        results = seed_all(tx, seeds, default_region, now, numbered=True)
     except ConflictError as exc:
         raise WorldError(str(exc)) from exc
     return results[0]["project_id"] if results else ""
