@@ -89,7 +89,7 @@ def ui() -> Response:
         rules = faults.listed(tx)
     projects = {pid: p for pid, p in state["projects"].items() if only in (None, pid)}
     page = render_template_string(
-        PAGE, version=__version__, now=_iso(state["now"]), refresh=refresh, only=only,
+        PAGE, version=__version__, now=state["now"], refresh=refresh, only=only,
         projects=[_project_row(pid, p) for pid, p in projects.items()],
         groups={g_: _resources(projects, g_) for g_ in RESOURCE_GROUPS}, other=_other_resources(projects),
         jobs=_jobs(projects), transitions=transitions, faults=rules, snapshots=snaps.listing(current_app.config["DB"]),
@@ -105,10 +105,6 @@ def _refresh(raw: str | None) -> int:
         return max(0, min(int(raw), 3600)) if raw is not None else DEFAULT_REFRESH
     except ValueError:
         return DEFAULT_REFRESH
-
-
-def _iso(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def _pending_by_entity(project: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -11,18 +11,14 @@ from flask import Flask, Response, current_app, g, request
 
 from emulator.api import auth
 from emulator.api.errors import SERVICES, error_response
-from emulator.domain import faults, jobs
+from emulator.domain import clock, faults, jobs
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import new_request_id
 from emulator.settings import Settings
 
 log = logging.getLogger("ims_emulator.access")
-CONTROL_KEYS = ("clock_offset", "transitions", "faults")
-
-
-def virtual_now(offset: float) -> float:
-    return time.time() + offset
+CONTROL_KEYS = ("faults",)  # besides clock.control_keys(project): the clocks and policy maps
 
 
 def before() -> Response | None:
@@ -44,13 +40,14 @@ def before() -> Response | None:
         raise ServiceError("APIGW.0301", detail="no project: send X-Project-Id or use a project path")
     db = current_app.config["DB"]
     with db.peek() as tx:  # one statement: control values, region and next due time agree
-        control, region, next_due = tx.request_state.get(project, CONTROL_KEYS)
-    now = virtual_now(control.get("clock_offset", 0.0))
+        control, region, next_due = tx.request_state.get(project, (*clock.control_keys(project), *CONTROL_KEYS))
+    # the project's own clock and policies (due_at is stored in the clock of the task's project)
+    now, transitions = clock.effective(control, project, time.time())
     due = next_due is not None and next_due <= now
     if region is None:  # an unknown project is registered on first use, in the default region
         with db.write() as tx:
             region = tx.projects.ensure(project, settings.region, None, now)["region"]
-    g.ctx = Ctx(now=now, project_id=project, region=region, transitions=control.get("transitions", {}),
+    g.ctx = Ctx(now=now, project_id=project, region=region, transitions=transitions,
                 settings=settings)
     if due:
         with db.write() as tx:

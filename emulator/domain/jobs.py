@@ -125,6 +125,19 @@ def settle_due(tx: Tx, project_id: str | None, now: float) -> int:
     return len(due)
 
 
+def settle_due_by_clock(tx: Tx, now_of: Callable[[str], float], latest: float) -> int:
+    """Everything due anywhere, each task against its own project's clock (latest = the latest of them)."""
+    due = [t for t in tx.tasks.due(None, latest) if t.due_at is not None and t.due_at <= now_of(t.project_id)]
+    for task in due:
+        settle(tx, task, now_of(task.project_id))
+    return len(due)
+
+
+def settle_pending_by_clock(tx: Tx, project_id: str | None, now_of: Callable[[str], float]) -> list[Task]:
+    """Finish everything still pending (one project's or all), each at its own project's now."""
+    return [settle(tx, task, now_of(task.project_id)) for task in tx.tasks.pending(project_id)]
+
+
 def settle_pending(tx: Tx, project_id: str | None, now: float) -> list[Task]:
     """Finish everything still pending now, whatever its policy (manual included)."""
     return [settle(tx, task, now) for task in tx.tasks.pending(project_id)]
