@@ -61,3 +61,10 @@ def test_canonical_uri_reencodes_each_segment():
     assert signing.canonical_uri("/v2/images/img id") == "/v2/images/img%20id/"
     assert signing.canonical_uri("/") == "/"
     assert signing.canonical_query("b=2&a=x%2By&a=1") == "a=1&a=x%2By&b=2"
+
+
+def test_authorization_reproduces_the_sdk_vector_and_verifies():
+    value = signing.authorization("POST", "/v1/cloudimages/wholeimages/action", "", HEADERS_A, BODY_A, AK, SK)
+    assert value == _auth(SIG_A)
+    assert _verify({**HEADERS_A, "Authorization": value}) is None
+    assert signing.sdk_date(WHEN) == DATE
