@@ -12,7 +12,7 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from emulator import __version__
+from emulator import __version__, banner
 from emulator.settings import Settings
 from emulator.store.db import _remove_db_files
 from emulator.store.snapshots import snapshot_dir
@@ -25,10 +25,15 @@ class _Handler(WSGIRequestHandler):
         pass
 
 
-def _announce(settings: Settings, port: int, snippet: str, project: str) -> None:
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
-    print(snippet.format(version=__version__, url=f"http://{host}:{port}", auth=settings.auth,
-                         region=settings.region, db=settings.db, project=project), flush=True)
+def _announce(settings: Settings, sockname: tuple[Any, ...], snippet: str, project: str) -> None:
+    """The address actually bound (not the one asked for), and a warning when it is not loopback."""
+    host, port = str(sockname[0]), int(sockname[1])
+    warning = banner.bind_warning(settings, host)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    print(snippet.format(version=__version__, bound=banner.url(host, port), url=banner.client_url(host, port),
+                         auth=settings.auth, region=settings.region, db=settings.db, project=project,
+                         creds=banner.credentials_line(settings, project)), flush=True)
 
 
 def serve(settings: Settings, snippet: str) -> int:
@@ -37,7 +42,7 @@ def serve(settings: Settings, snippet: str) -> int:
     from emulator.app import create_app
     app = create_app(settings)
     server = make_server(settings.host, settings.port, app, threaded=True, request_handler=_Handler)
-    _announce(settings, server.server_port, snippet, app.config["DEMO_PROJECT"])
+    _announce(settings, server.socket.getsockname(), snippet, app.config["DEMO_PROJECT"])
 
     def stop(*_: Any) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -71,7 +76,7 @@ def _serve_gunicorn(settings: Settings, snippet: str) -> int:
             self.cfg.set("loglevel", "warning")
             self.cfg.set("post_fork", _forget_master_cleanup)
             self.cfg.set("when_ready", lambda arbiter: _announce(
-                settings, arbiter.LISTENERS[0].sock.getsockname()[1], snippet, project))
+                settings, arbiter.LISTENERS[0].sock.getsockname(), snippet, project))
 
         def load(self) -> Any:
             return create_app(worker_settings, seed_world=False)
@@ -87,4 +92,4 @@ def _forget_master_cleanup(server: Any, worker: Any) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(serve(Settings(), "{url}"))
+    sys.exit(serve(Settings(), "{bound}"))
