@@ -13,6 +13,7 @@ from typing import Any
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from emulator import __version__, banner
+from emulator.api import limits
 from emulator.settings import Settings
 from emulator.store.db import _remove_db_files
 from emulator.store.snapshots import snapshot_dir
@@ -23,6 +24,21 @@ class _Handler(WSGIRequestHandler):
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:  # the app writes its own access log
         pass
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """A request line or header over 64 KiB never reaches the app: answer as the app does (limits.py)."""
+        if code not in (414, 431):
+            super().send_error(code, message, explain)
+            return
+        status, reason, request_id, body = limits.gateway_body(code)
+        self.send_response(status, reason)
+        for name, value in (("Content-Type", "application/json"), ("X-Request-Id", request_id),
+                            ("Connection", "close"), ("Content-Length", str(len(body)))):
+            self.send_header(name, value)
+        self.end_headers()
+        self.close_connection = True
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
 
 def _announce(settings: Settings, sockname: tuple[Any, ...], snippet: str, project: str) -> None:
@@ -72,6 +88,10 @@ def _serve_gunicorn(settings: Settings, snippet: str) -> int:
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", 8)
             self.cfg.set("keepalive", 30)
+            # no gunicorn HTML 414/431: every request reaches the app's gateway limits (api/limits.py)
+            self.cfg.set("limit_request_line", 0)
+            self.cfg.set("limit_request_field_size", 1024 * 1024)  # 0 would mean gunicorn's default, 8,190
+            self.cfg.set("limit_request_fields", 32768)
             self.cfg.set("accesslog", None)
             self.cfg.set("loglevel", "warning")
             self.cfg.set("post_fork", _forget_master_cleanup)
