@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import os
 import time
 import urllib.error
 import urllib.parse
@@ -24,6 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, TypeVar
+
+TOKEN_ENV, TOKEN_HEADER = "IMS_EMULATOR_CONTROL_TOKEN", "X-Emulator-Token"  # as the server's api/auth.py
 
 T = TypeVar("T")
 
@@ -230,9 +233,12 @@ class EmulatorControl:
     that project's overrides and clock unless told another project_id; `.globally` is the unbound client
     (global map, global clock). The plugin's `emulator_control` is bound to the test's project."""
 
-    def __init__(self, base_url: str, timeout: float = 30, project_id: str | None = None) -> None:
+    def __init__(self, base_url: str, timeout: float = 30, token: str | None = None,
+                 project_id: str | None = None) -> None:
+        """token: the emulator's --control-token (default: IMS_EMULATOR_CONTROL_TOKEN, if set)."""
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.token = token if token is not None else os.environ.get(TOKEN_ENV) or None
         self.project_id = project_id
 
     def __repr__(self) -> str:
@@ -258,6 +264,8 @@ class EmulatorControl:
             url += "?" + urllib.parse.urlencode(query)
         data = None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"} if data is not None else {}
+        if self.token:
+            headers[TOKEN_HEADER] = self.token
         try:
             result = http(method, url, data, headers, self.timeout)
         except OSError as exc:  # refused, reset, timed out
