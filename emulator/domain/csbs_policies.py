@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emulator.domain import backups, servers
+from emulator.domain import backups, csbs_schedule, policy_runs, schedules, servers
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import new_uuid
@@ -21,6 +21,7 @@ KIND = "csbs_policy"
 SERVER_CLAIM = "csbs-policy-server:{}"
 MAX_TAGS = 10
 RUN_EXTRA_INFO = '{"created_by": "manual"}'
+policy_runs.register(KIND, policy_runs.Runner(csbs_schedule.schedule, csbs_schedule.run))
 
 
 def server_claim(server_id: str) -> str:
@@ -52,11 +53,14 @@ def create(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Entity:
            "tags": data.get("tags", []), "created_at": ctx.now}
     policy = Entity(KIND, policy_id, ctx.project_id, ctx.now, doc=doc, name=data["name"], status=status_of(doc))
     _bind(tx, policy, data["resources"])
-    return tx.entities.insert(policy)
+    tx.entities.insert(policy)
+    policy_runs.arm(tx, policy, ctx.now)
+    return policy
 
 
 def _new_operation(op: dict[str, Any], policy_id: str, now: float) -> dict[str, Any]:
     trigger_id = new_uuid()
+    _check_pattern(op["trigger"]["properties"]["pattern"], now)
     definition = {**op["operation_definition"], "plan_id": policy_id, "provider_id": backups.PROVIDER_ID}
     return {"description": op.get("description", ""), "enabled": op["enabled"], "id": new_uuid(),
             "name": op.get("name", ""), "operation_definition": definition, "operation_type": "backup",
@@ -67,6 +71,7 @@ def _new_operation(op: dict[str, Any], policy_id: str, now: float) -> dict[str, 
 
 
 def update(tx: Tx, ctx: Ctx, policy_id: str, data: dict[str, Any]) -> Entity:
+    policy_runs.run_due(tx, policy_id, ctx.now)  # occurrences up to now run under the old settings
     policy = get(tx, ctx.project_id, policy_id)
     if "name" in data:
         _unique_name(tx, ctx.project_id, data["name"], policy.id)
@@ -80,7 +85,10 @@ def update(tx: Tx, ctx: Ctx, policy_id: str, data: dict[str, Any]) -> Entity:
         tx.claims.release_owner(KIND, policy.id)
         _bind(tx, policy, data["resources"])
     policy.status = status_of(policy.doc)
-    return tx.entities.update(policy)
+    tx.entities.update(policy)
+    if data.get("scheduled_operations"):  # switch or pattern changed: runs from now on, same anchor
+        policy_runs.arm(tx, policy, ctx.now)
+    return policy
 
 
 def _update_operation(policy: Entity, change: dict[str, Any]) -> None:
@@ -93,7 +101,15 @@ def _update_operation(policy: Entity, change: dict[str, Any]) -> None:
     if "operation_definition" in change:
         op["operation_definition"].update(change["operation_definition"])
     if "trigger" in change:
+        _check_pattern(change["trigger"]["properties"]["pattern"], op["trigger"]["properties"]["start_time"])
         op["trigger"]["properties"]["pattern"] = change["trigger"]["properties"]["pattern"]
+
+
+def _check_pattern(pattern: str, start: float) -> None:
+    """The RRULE subset (domain/schedules.py); anything else -> CSBS.9001 naming what is wrong."""
+    why = schedules.check(pattern, start)
+    if why:
+        raise ServiceError("CSBS.9001", f"trigger pattern: {why}")
 
 
 def _bind(tx: Tx, policy: Entity, resources: list[dict[str, Any]]) -> None:
@@ -114,6 +130,7 @@ def delete(tx: Tx, project_id: str, policy_id: str) -> None:
     policy = get(tx, project_id, policy_id)
     tx.claims.release_owner(KIND, policy.id)
     tx.entities.delete(KIND, policy.id)
+    policy_runs.disarm(tx, policy.id)
 
 
 # -- run now (POST /providers/{provider_id}/checkpoints) -------------------------------------------
