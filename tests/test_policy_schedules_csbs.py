@@ -188,3 +188,11 @@ def test_editing_the_schedule_keeps_the_anchor_and_runs_from_now_on(ctl, pid):
     advance(ctl, DAY)
     runs = daily_at(start_of(policy), hour, 4)
     assert [i["created_at"] for i in scheduled(csbs, policy)] == [runs[2]]  # none for the disabled days
+
+
+def test_the_dashboard_shows_the_next_run(ctl, pid, emu):
+    csbs, (server,) = setup(ctl, pid)
+    hour = far_hour(ctl)
+    make_policy(csbs, [server], hour)
+    page = Control(emu.url).get(f"/ui?project_id={pid}&refresh=0").text
+    assert "next run " in page and f"T{hour:02d}:00:00.000Z virtual" in page

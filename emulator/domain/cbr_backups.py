@@ -101,9 +101,19 @@ def start_delete(tx: Tx, ctx: Ctx, item: Entity) -> Task:
 
 
 def _delete_done(tx: Tx, task: Task, now: float) -> None:
-    for member in members_of(tx, task.entity_id or ""):
+    discard(tx, task.entity_id or "")
+
+
+def discard(tx: Tx, backup_id: str) -> None:
+    """Remove a backup now (deletion done, or policy retention), with its members."""
+    for member in members_of(tx, backup_id):
         tx.entities.delete(MEMBER, member.id)
-    tx.entities.delete(KIND, task.entity_id or "")
+    tx.entities.delete(KIND, backup_id)
+
+
+def in_use(tx: Tx, item: Entity) -> bool:
+    """An image was made from it (by us or by a project it is shared with)."""
+    return bool(item.doc.get("os_images_data")) or any(m.doc.get("image_id") for m in members_of(tx, item.id))
 
 
 def _delete_failed(tx: Tx, task: Task, now: float) -> None:
@@ -184,6 +194,12 @@ def _refusal(tx: Tx, server: Entity) -> tuple[str, str] | None:
     if tx.claims.holder(BUSY_CLAIM.format(server.id)) or tx.claims.holder(servers.imaging_claim(server.id)):
         return "BackupService.6125", "A backup task is already running."
     return None
+
+
+def skip_reason(tx: Tx, project_id: str, server_id: str) -> tuple[str, str] | None:
+    """Why a checkpoint would skip this bound server now (None = it would back it up)."""
+    server = tx.entities.get(servers.SERVER, server_id, project_id)
+    return ("BackupService.7100", "Server not found.") if server is None else _refusal(tx, server)
 
 
 def create_checkpoint(tx: Tx, ctx: Ctx, vault_id: str, params: dict[str, Any]) -> Entity:

@@ -46,7 +46,7 @@ def create(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Entity:
     if data["provider_id"] != backups.PROVIDER_ID:
         raise ServiceError("CSBS.9001")
     _unique_name(tx, ctx.project_id, data["name"], None)
-    policy_id = new_uuid()
+    policy_id = data.get("id") or new_uuid()  # a world file may fix the id (API bodies never carry one)
     doc = {"description": data.get("description", ""), "parameters": data["parameters"],
            "provider_id": backups.PROVIDER_ID, "resources": [],
            "scheduled_operations": [_new_operation(op, policy_id, ctx.now) for op in data["scheduled_operations"]],

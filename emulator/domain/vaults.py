@@ -72,7 +72,7 @@ def list_vaults(tx: Tx, project_id: str, q: dict[str, Any]) -> list[Entity]:
 
 def create(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Entity:
     billing = data["billing"]
-    vault_id = new_uuid()
+    vault_id = data.get("id") or new_uuid()  # a world file may fix the id (API bodies never carry one)
     doc = {"description": data.get("description", ""), "tags": data.get("tags", []),
            "enterprise_project_id": data.get("enterprise_project_id", "0"),
            "auto_bind": data.get("auto_bind", False), "bind_rules": data.get("bind_rules", {}),
