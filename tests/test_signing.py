@@ -114,3 +114,10 @@ def test_the_project_and_date_headers_must_be_signed():
     assert _verify(headers) == "x-project-id must be signed"
     without_project = {k: v for k, v in headers.items() if k != "X-Project-Id"}
     assert _verify(without_project) is None  # a project in the path needs no header
+
+
+def test_authorization_reproduces_the_sdk_vector_and_verifies():
+    value = signing.authorization("POST", "/v1/cloudimages/wholeimages/action", "", HEADERS_A, BODY_A, AK, SK)
+    assert value == _auth(SIG_A)
+    assert _verify({**HEADERS_A, "Authorization": value}) is None
+    assert signing.sdk_date(WHEN) == DATE

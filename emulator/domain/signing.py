@@ -133,3 +133,18 @@ def verify(method: str, raw_path: str, raw_query: str, headers: Mapping[str, str
     if not hmac.compare_digest(expected, auth.signature):
         return "verify aksk signature fail"
     return payload_problem(lower, auth.signed_headers, body)
+
+
+def sdk_date(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def authorization(method: str, raw_path: str, raw_query: str, headers: Mapping[str, str], body: bytes,
+                  ak: str, sk: str) -> str:
+    """The Authorization value the SDK would send: every given header whose name has no underscore is signed
+    (the headers must already hold Host and X-Sdk-Date). The same recipe verify() checks."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    signed = sorted(h for h in lower if "_" not in h)
+    canon = canonical_request(method, raw_path, raw_query, lower, signed, body)
+    sig = signature(sk, string_to_sign(canon, lower["x-sdk-date"]))
+    return f"{ALGORITHM} Access={ak}, SignedHeaders={';'.join(signed)}, Signature={sig}"
