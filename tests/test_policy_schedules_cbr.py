@@ -96,7 +96,7 @@ def test_a_daily_policy_on_a_vault_keeps_the_newest_two_and_the_imaged_one(ctl, 
     kept = scheduled(client, vault.id)
     assert [b.created_at for b in kept] == runs[1:3]
     assert all(b.name.startswith("autobk_") and b.resource_id == server["id"] and b.status == "available"
-               for b in kept)
+               and b.scheduled_operation_id == policy.id for b in kept)
 
     ims = ims_client(emu.url, pid)
     job = wait_job(ims, whole_image(ims, backup_id=kept[0].id, whole_image_type="CBR"))

@@ -196,3 +196,26 @@ def test_the_dashboard_shows_the_next_run(ctl, pid, emu):
     make_policy(csbs, [server], hour)
     page = Control(emu.url).get(f"/ui?project_id={pid}&refresh=0").text
     assert "next run " in page and f"T{hour:02d}:00:00.000Z virtual" in page
+
+
+def test_a_run_missed_while_the_last_backup_ran_is_the_only_one_missed(ctl, pid):
+    csbs, (server,) = setup(ctl, pid)
+    ctl.put("/transitions", {"csbs.protect": "seconds:7200"})   # a backup takes two hours
+    hour = far_hour(ctl)
+    body = {"policy": {"name": "twice", "provider_id": PROVIDER, "parameters": {"common": {}},
+                       "resources": [{"id": server["id"], "type": "OS::Nova::Server", "name": server["name"]}],
+                       "scheduled_operations": [{"enabled": True, "operation_type": "backup",
+                                                 "operation_definition": {"max_backups": -1},
+                                                 "trigger": {"properties": {"pattern": pattern(hour).replace(
+                                                     f"BYHOUR={hour}", f"BYHOUR={hour},{(hour + 1) % 24}")}}}]}}
+    policy = csbs.post("/policies", body).json()["policy"]
+    first = datetime.strptime(daily_at(start_of(policy), hour, 1)[0], "%Y-%m-%dT%H:%M:%S.%f")
+    now = datetime.strptime(ctl.get("/clock").json()["now"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    advance(ctl, (first - now).total_seconds() + 1800)             # just after the first run: still protecting
+    assert [i["status"] for i in scheduled(csbs, policy)] == ["protecting"]
+    advance(ctl, 26 * HOUR)   # +1 h: missed (still running); +24 h: made; +25 h: missed again
+    made = scheduled(csbs, policy)
+    assert [i["created_at"] for i in made] == [first.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+                                               (first + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.%f")]
+    assert [i["status"] for i in made] == ["available", "available"]
+    assert made[0]["extend_info"]["finished_at"] == (first + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S.%f")

@@ -105,7 +105,7 @@ def test_catch_up_equals_a_minute_by_minute_simulation(p, start_offset, jump, ru
     pattern = text(p)
     resources = ["a", "b"]
     times = list(schedules.occurrences(pattern, start, start, start + jump))
-    out = retention.catch_up(times, resources, set(), {}, rule, duration)
+    out = retention.catch_up(times, resources, {}, {}, rule, duration)
     assert {(m.at, m.resource) for m in out.made} == brute_force(p, start, start + jump, rule, duration, resources)
 
 
@@ -130,7 +130,7 @@ def test_long_term_retention_keeps_the_last_of_each_period_in_the_policy_timezon
     def kept(tz: str) -> list[str]:
         rule = retention.Rule.from_definition({"max_backups": 1, "day_backups": 2, "week_backups": 2,
                                                "month_backups": 2, "timezone": tz})
-        out = retention.catch_up(times, ["s"], set(), {}, rule, 0)
+        out = retention.catch_up(times, ["s"], {}, {}, rule, 0)
         return [datetime.fromtimestamp(m.at, tz=timezone.utc).strftime("%m-%d") for m in out.made]
 
     assert kept("UTC+08:00") == ["01-30", "02-03", "02-04", "02-05"]

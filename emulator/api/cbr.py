@@ -59,7 +59,8 @@ def backup_view(b: Entity) -> dict[str, Any]:
             "resource_az": d.get("resource_az", ""), "updated_at": _t(d.get("updated_at", b.created_at)),
             "enterprise_project_id": "0", "extend_info": ext,
             "children": [_child_view(b, common, v) for v in d["volumes"]],
-            **({"expired_at": _t(d["expired_at"])} if d.get("expired_at") else {})}  # none: kept forever
+            **({"expired_at": _t(d["expired_at"])} if d.get("expired_at") else {}),  # none: kept forever
+            **({"scheduled_operation_id": d["policy_id"]} if d.get("policy_id") else {})}  # made by a policy
 
 
 def _common(b: Entity) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import secrets
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from emulator.domain import cbr_backups, policy_runs, retention, schedules, vaults
+from emulator.domain import cbr_backups, policy_runs, retention, schedules, servers, vaults
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import new_uuid
@@ -174,7 +174,8 @@ def run(tx: Tx, policy: Entity, times: list[float], now: float) -> None:
     speed = policy_runs.duration(policy_runs.ctx_at(tx, policy.project_id, now), cbr_backups.CREATE_OP)
     for vault in bound_vaults(tx, policy):
         resources = [r["id"] for r in vault.doc["resources"]]
-        blocked = {r for r in resources if cbr_backups.skip_reason(tx, policy.project_id, r) is not None}
+        blocked = {r: _until(tx, policy.project_id, r, now) for r in resources
+                   if cbr_backups.skip_reason(tx, policy.project_id, r) is not None}
         outcome = retention.catch_up(times, resources, blocked, _candidates(tx, vault), rule, speed)
         for backup_id in sorted(outcome.removed):
             cbr_backups.discard(tx, backup_id)
@@ -183,6 +184,17 @@ def run(tx: Tx, policy: Entity, times: list[float], now: float) -> None:
             by_time[made.at].append(made.resource)
         for at in sorted(by_time):
             _checkpoint(tx, policy, vault, at, by_time[at], now, definition)
+
+
+def _until(tx: Tx, project_id: str, server_id: str, now: float) -> float | None:
+    """Skipped only because its checkpoint is running: free once that ends (if nothing else refuses then)."""
+    why = cbr_backups.skip_reason(tx, project_id, server_id)
+    if why is None or why[0] != "BackupService.6125" or tx.claims.holder(servers.imaging_claim(server_id)):
+        return None
+    until = policy_runs.busy_until(tx, cbr_backups.BUSY_CLAIM.format(server_id), now)
+    if until is not None and until <= now and cbr_backups.skip_reason(tx, project_id, server_id) is not None:
+        return None
+    return until
 
 
 def _candidates(tx: Tx, vault: Entity) -> dict[str, list[tuple[float, str]]]:

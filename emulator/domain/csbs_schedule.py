@@ -47,7 +47,8 @@ def candidates(tx: Tx, policy: Entity) -> dict[str, list[tuple[float, str]]]:
 def run(tx: Tx, policy: Entity, times: list[float], now: float) -> None:
     op = _operation(policy)
     resources = [r["id"] for r in policy.doc["resources"]]
-    blocked = {r for r in resources if backups.protect_refusal(tx, policy.project_id, r) is not None}
+    blocked = {r: _until(tx, policy.project_id, r, now) for r in resources
+               if backups.protect_refusal(tx, policy.project_id, r) is not None}
     rule = retention.Rule.from_definition(op["operation_definition"])
     speed = policy_runs.duration(policy_runs.ctx_at(tx, policy.project_id, now), "csbs.protect")
     outcome = retention.catch_up(times, resources, blocked, candidates(tx, policy), rule, speed)
@@ -60,6 +61,17 @@ def run(tx: Tx, policy: Entity, times: list[float], now: float) -> None:
         by_time[made.at].append(made.resource)
     for at in sorted(by_time):
         _write_run(tx, policy, op, at, by_time[at], now)
+
+
+def _until(tx: Tx, project_id: str, server_id: str, now: float) -> float | None:
+    """Refused only because its backup is running: free once that ends (if nothing else refuses then)."""
+    refusal = backups.protect_refusal(tx, project_id, server_id)
+    if refusal is None or refusal.code != "CSBS.6005":
+        return None
+    until = policy_runs.busy_until(tx, backups.BUSY_CLAIM.format(server_id), now)
+    if until is not None and until <= now and backups.protect_refusal(tx, project_id, server_id) is not None:
+        return None  # still refused for another reason once that backup has ended
+    return until
 
 
 def _write_run(tx: Tx, policy: Entity, op: dict[str, Any], at: float, server_ids: list[str], now: float) -> None:

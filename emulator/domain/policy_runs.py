@@ -120,3 +120,15 @@ def finish_if_due(tx: Tx, task: Task, now: float) -> None:
     """A backup made at a past occurrence whose time is up by now ends at its due time."""
     if task.due_at is not None and task.due_at <= now:
         jobs.settle(tx, task, task.due_at)  # settled "at" its due time: finished_at = occurrence + duration
+
+
+def busy_until(tx: Tx, claim: str, now: float) -> float | None:
+    """A server busy by the claim `claim` (a running backup): when that backup's task ends on the clock
+    (None: on a poll or settle only). One that ends by `now` is settled here first, at its own due time,
+    so the runs after it see the server free, as they would have."""
+    holder = tx.claims.holder(claim)
+    task = tx.tasks.pending_for_entity(holder[1]) if holder else None
+    if task is None or task.due_at is None:
+        return None
+    finish_if_due(tx, task, now)
+    return task.due_at

@@ -18,7 +18,7 @@ hourly runs after one clock jump writes a handful of rows, not 8760.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -115,12 +115,13 @@ class Outcome:
     removed: set[str] = field(default_factory=set)        # stored candidates retention removes
 
 
-def catch_up(times: Iterable[float], resources: Sequence[str], blocked: set[str],
+def catch_up(times: Iterable[float], resources: Sequence[str], blocked: Mapping[str, float | None],
              stored: dict[str, list[tuple[float, str]]], rule: Rule, duration: float | None) -> Outcome:
     """Run the occurrences `times` (ascending) in memory.
 
     resources: bound resource ids, in order; blocked: those that cannot be backed up now (busy,
-    shared disk, gone) — skipped at every occurrence, as a manual run would skip them; stored:
+    shared disk, gone) -> None: skipped at every occurrence, as a manual run would skip them, or the
+    time their running backup ends (busy only until then); stored:
     resource -> its stored candidates (created_at, id); duration: seconds a backup takes (0 instant,
     None: it does not finish within this run). A resource whose backup is still running at an
     occurrence misses it. Retention runs after each occurrence, for every resource.
@@ -146,7 +147,7 @@ def catch_up(times: Iterable[float], resources: Sequence[str], blocked: set[str]
                 cands[r].append((job.at, job))
                 del running[r]
                 job, added = None, True
-            if job is None and r not in blocked:
+            if job is None and (r not in blocked or (blocked[r] or float("inf")) <= t):
                 job = Made(t, r, None if duration is None else t + duration)
                 made.append(job)
                 if duration == 0:
