@@ -15,6 +15,7 @@ from emulator.api.ops import body_json, ctx, db, load, operation, query_int
 from emulator.api.schemas import cbr_policies as schemas
 from emulator.domain import cbr_backups, cbr_policies, regions, servers, vaults
 from emulator.domain.clock import iso_millis_offset
+from emulator.domain.common import shared_disks
 from emulator.domain.errors import ServiceError
 from emulator.domain.records import Entity
 
@@ -147,11 +148,11 @@ def _server_instance(tx: Any, server: Entity) -> dict[str, Any]:
 
 
 def _volume_instance(volume: Entity, status: str) -> dict[str, Any]:
+    shared = shared_disks.is_shared(volume)
     return {"id": volume.id, "name": volume.name or "", "type": "OS::Cinder::Volume", "status": status,
-            "size": volume.doc["size"],
-            "detail": {"id": volume.id, "size": volume.doc["size"],
-                       "bootable": str(bool(volume.doc["bootable"])).lower(), "multiattach": servers.is_shared(volume)},
-            "children": [], "protectable": {"result": not servers.is_shared(volume)}}
+            "size": volume.doc["size"], "children": [], "protectable": {"result": not shared},
+            "detail": {"id": volume.id, "size": volume.doc["size"], "multiattach": shared,
+                       "bootable": str(bool(volume.doc["bootable"])).lower()}}
 
 
 def _instances(tx: Any, kind: str) -> list[dict[str, Any]]:

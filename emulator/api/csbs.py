@@ -12,7 +12,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from emulator.api.ops import body_json, ctx, db, load, operation
 from emulator.api.schemas import csbs as schemas
-from emulator.domain import backups, jobs, regions
+from emulator.domain import backups, jobs, numbers, regions
 from emulator.domain import csbs_policies as policies
 from emulator.domain.clock import iso_micros_naive
 from emulator.domain.errors import ServiceError
@@ -128,14 +128,8 @@ def _protectable(tx: Any, ref: dict[str, Any]) -> dict[str, Any]:
 
 def _restorable(tx: Any, ref: dict[str, Any]) -> dict[str, Any]:
     target = ref["target"]
-    item = backups.get_item(tx, ctx().project_id, ref["checkpoint_item_id"])
-    refusal = None
-    if target["resource_type"] != backups.SERVER_TYPE:
-        refusal = ServiceError("CSBS.6013")
-    elif item is None:
-        refusal = ServiceError("CSBS.3001", id=ref["checkpoint_item_id"])
-    else:
-        refusal = backups.restore_refusal(tx, ctx().project_id, item, target["resource_id"], target["volumes"])
+    refusal = backups.restorable_refusal(tx, ctx().project_id, ref["checkpoint_item_id"], target["resource_type"],
+                                         target["resource_id"], target["volumes"])
     return {"resource_id": target["resource_id"], "resource_type": target["resource_type"],
             "result": refusal is None, "error_msg": refusal.message if refusal else "",
             "error_code": refusal.code if refusal else ""}
@@ -263,9 +257,10 @@ def _int_arg(name: str, default: int, lo: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < lo:
-        raise ServiceError("CSBS.9001", f"{name}: must be an integer >= {lo}")
-    return int(raw)
+    value = numbers.parse(raw, numbers.Bounds(lo, numbers.INT32_MAX))
+    if value is None:
+        raise ServiceError("CSBS.9001", f"{name}: must be an integer {lo}-{numbers.INT32_MAX}")
+    return value
 
 
 def _direction() -> str:

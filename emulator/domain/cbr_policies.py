@@ -16,7 +16,8 @@ import secrets
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from emulator.domain import cbr_backups, policy_runs, retention, schedules, servers, vaults
+from emulator.domain import cbr_backups, policy_runs, retention, schedules, vaults
+from emulator.domain.common import in_use
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import new_uuid
@@ -94,8 +95,8 @@ def create(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Entity:
 
 
 def update(tx: Tx, ctx: Ctx, policy_id: str, data: dict[str, Any]) -> Entity:
-    policy_runs.run_due(tx, policy_id, ctx.now)  # occurrences up to now run under the old settings
     policy = get(tx, ctx.project_id, policy_id)
+    policy_runs.run_due(tx, policy.id, ctx.now)  # occurrences up to now run under the old settings
     d = policy.doc
     if data.get("name"):
         policy.name = data["name"]
@@ -189,9 +190,9 @@ def run(tx: Tx, policy: Entity, times: list[float], now: float) -> None:
 def _until(tx: Tx, project_id: str, server_id: str, now: float) -> float | None:
     """Skipped only because its checkpoint is running: free once that ends (if nothing else refuses then)."""
     why = cbr_backups.skip_reason(tx, project_id, server_id)
-    if why is None or why[0] != "BackupService.6125" or tx.claims.holder(servers.imaging_claim(server_id)):
+    if why is None or why[0] != "BackupService.6125":
         return None
-    until = policy_runs.busy_until(tx, cbr_backups.BUSY_CLAIM.format(server_id), now)
+    until = policy_runs.busy_until(tx, server_id, "checkpoint", now)
     if until is not None and until <= now and cbr_backups.skip_reason(tx, project_id, server_id) is not None:
         return None
     return until
@@ -200,7 +201,7 @@ def _until(tx: Tx, project_id: str, server_id: str, now: float) -> float | None:
 def _candidates(tx: Tx, vault: Entity) -> dict[str, list[tuple[float, str]]]:
     out: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for b in cbr_backups.backups_in_vault(tx, vault.id):
-        if b.doc.get(SCHEDULED) and b.status == "available" and not cbr_backups.in_use(tx, b):
+        if b.doc.get(SCHEDULED) and b.status == "available" and in_use.image_using(tx, b.id) is None:
             out[b.doc["server_id"]].append((b.created_at, b.id))
     return out
 

@@ -14,6 +14,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import backups, policy_runs, retention, servers
+from emulator.domain.common import in_use
 from emulator.domain.records import Entity
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def candidates(tx: Tx, policy: Entity) -> dict[str, list[tuple[float, str]]]:
                                                                ("status", "=", "available")])
     out: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for item in rows:
-        if not item.doc["extend_info"].get("os_images_data"):
+        if in_use.image_using(tx, item.id) is None:
             out[item.doc["resource_id"]].append((item.created_at, item.id))
     return out
 
@@ -68,7 +69,7 @@ def _until(tx: Tx, project_id: str, server_id: str, now: float) -> float | None:
     refusal = backups.protect_refusal(tx, project_id, server_id)
     if refusal is None or refusal.code != "CSBS.6005":
         return None
-    until = policy_runs.busy_until(tx, backups.BUSY_CLAIM.format(server_id), now)
+    until = policy_runs.busy_until(tx, server_id, "protect", now)
     if until is not None and until <= now and backups.protect_refusal(tx, project_id, server_id) is not None:
         return None  # still refused for another reason once that backup has ended
     return until

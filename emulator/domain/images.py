@@ -9,12 +9,14 @@ key "_source" (never rendered): {"type", "server_id"?, "backup_id"?, "whole",
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import image_rules as rules
-from emulator.domain import image_tags, jobs, members, public_images, servers
+from emulator.domain import image_tags, jobs, members, numbers, public_images, servers
 from emulator.domain.clock import iso_seconds
+from emulator.domain.common import ownership
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import is_uuid, new_uuid
@@ -29,13 +31,23 @@ EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
 DEFAULT_OS = "Other Linux(64 bit)"
 
 
+# what else goes with a deleted image, registered by the modules that make images with a source to
+# detach (whole_images: its backup), so this module imports none of them
+OnDelete = Callable[["Tx", Ctx, Entity, bool], None]
+ON_DELETE: list[OnDelete] = []
+
+
+def register_on_delete(hook: OnDelete) -> None:
+    ON_DELETE.append(hook)
+
+
 # -- the contract ------------------------------------------------------------------------------
 
 def get_image(tx: Tx, project_id: str, image_id: str) -> Entity:
     if not is_uuid(image_id):
         raise rules.image_not_found(image_id)
-    img = tx.entities.get(KIND, image_id) or public_images.get(image_id)
-    if img is None or not members.can_see(tx, img, project_id):
+    img = ownership.visible(tx, project_id, KIND, image_id) or public_images.get(image_id)
+    if img is None:
         raise rules.image_not_found(image_id)
     return img
 
@@ -104,7 +116,7 @@ def new_image(tx: Tx, ctx: Ctx, name: str, src: dict[str, Any], *, status: str =
 def source_server(tx: Tx, project_id: str, server_id: str) -> Entity:
     """The ECS an image is made from (system-disk or full-ECS): IMG.0005 when it is not there."""
     rules.check_resource_id(server_id, "instance_id")
-    server = tx.entities.get(servers.SERVER, server_id, project_id)
+    server = ownership.owned(tx, project_id, servers.SERVER, server_id)
     if server is None:
         raise ServiceError("IMG.0005", f"The ECS {server_id} does not exist.")
     return server
@@ -253,31 +265,6 @@ UPDATABLE = {"name", "__description", "__support_xen", "__support_largememory", 
 MARKET_ATTRS = {"__imagetype": "market", "__system_support_market": "true"}
 
 
-def normalise_patch(ops: Any) -> list[dict[str, Any]]:
-    """v2.1 json-patch [{op, path, value}] or v2.0 [{"replace": "/attr", "value"}] -> [{op, attr, value}]."""
-    if not isinstance(ops, list) or not ops:
-        raise ServiceError("IMG.0001", "The request body must be a non-empty JSON array of patch operations.")
-    out = []
-    for item in ops:
-        if not isinstance(item, dict):
-            raise ServiceError("IMG.0001", "Each patch operation must be an object.")
-        op = item.get("op")
-        path = item.get("path")
-        if op is None:  # v2.0 form
-            found = [k for k in ("add", "replace", "remove") if k in item]
-            if len(found) != 1:
-                raise ServiceError("IMG.0001", "Patch operation must be add, replace or remove.")
-            op, path = found[0], item[found[0]]
-        if op not in ("add", "replace", "remove"):
-            raise ServiceError("IMG.0001", f"Unsupported patch operation {op}.")
-        if not isinstance(path, str) or not path.startswith("/") or len(path) < 2:
-            raise ServiceError("IMG.0001", "Patch path must look like /<attribute>.")
-        if op != "remove" and "value" not in item:
-            raise ServiceError("IMG.0001", f"Patch operation {op} needs a value.")
-        out.append({"op": op, "attr": path[1:], "value": item.get("value")})
-    return out
-
-
 def update_image(tx: Tx, ctx: Ctx, image_id: str, ops: list[dict[str, Any]]) -> Entity:
     img = get_own_image(tx, ctx.project_id, image_id)
     if img.status != "active":
@@ -319,12 +306,9 @@ def _coerce(attr: str, value: Any) -> Any:
         rules.check_description(value)
         return value
     if attr == "min_ram":
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise ServiceError("IMG.0055", "min_ram must be an integer.") from None
-        if number < 0:
-            raise ServiceError("IMG.0055")
+        number = numbers.parse(value, numbers.NON_NEGATIVE)
+        if number is None:
+            raise ServiceError("IMG.0055", f"min_ram must be an integer {numbers.NON_NEGATIVE}.")
         return number
     if attr == "__system_support_market":
         if str(value).lower() not in ("true", "false"):
@@ -354,9 +338,8 @@ def delete_image(tx: Tx, ctx: Ctx, image_id: str, delete_backup: bool) -> None:
     task = pending_task(tx, img)
     if task is not None and task.op != "ims.export_image":
         raise ServiceError("IMG.0090")
-    if is_whole_image(img):
-        from emulator.domain import whole_images
-        whole_images.detach_backup(tx, ctx, img, delete_backup)
+    for hook in ON_DELETE:  # e.g. a full-ECS image's backup is unlinked (and deleted if asked)
+        hook(tx, ctx, img, delete_backup)
     tx.claims.release_owner(KIND, img.id)
     members.delete_for_image(tx, img.id)
     tx.entities.delete(KIND, img.id)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from emulator.domain import image_rules as rules
 from emulator.domain import jobs
 from emulator.domain.clock import iso_seconds
+from emulator.domain.common import ownership
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.records import Entity, Task
@@ -63,6 +64,14 @@ def readable(tx: Tx, image_id: str, viewer: str) -> list[Entity]:
     if image is None or own is None:
         raise rules.image_not_found(image_id)
     return [own]
+
+
+def _sharing_status(tx: Tx, image: Entity, viewer: str) -> str | None:
+    """How an image is shared to a project: a public image to everyone, else its member status."""
+    return "accepted" if image.doc.get("visibility") == "public" else status_of(tx, image.id, viewer)
+
+
+ownership.register_sharing(IMAGE_KIND, _sharing_status)
 
 
 def can_see(tx: Tx, image: Entity, viewer: str) -> bool:
@@ -116,6 +125,28 @@ def shareable_image(tx: Tx, owner: str, image_id: str) -> Entity:
         raise ServiceError("IMG.0098")
     rules.check_whole_shareable(image)
     return image
+
+
+def check_batch_targets(projects: list[str], domains: list[str], organizations: list[str]) -> None:
+    """A v1 batch share names projects only: accounts and organizations are not emulated (IMG.0105)."""
+    if domains or organizations:
+        raise ServiceError("IMG.0105", "Sharing with accounts or organizations is not emulated; use projects.")
+    if not projects:
+        raise ServiceError("IMG.0001", "projects: Missing data for required field.")
+
+
+def check_answering_project(named: str, caller: str) -> None:
+    """Only the recipient answers a share: the body's project_id must be the caller (IMG.0067)."""
+    if named != caller:
+        raise ServiceError("IMG.0067", "project_id must be the project accepting or rejecting the images.")
+
+
+def add_one(tx: Tx, owner: str, image_id: str, project: str, now: float) -> Entity:
+    """Glance's synchronous add of one member; an existing member is a conflict (409 IMG.0112)."""
+    image = check_add(tx, owner, [image_id], [project])[0]
+    if get(tx, image_id, project) is not None:
+        raise ServiceError("IMG.0112", f"Project {project} is already a member of image {image_id}.", status=409)
+    return add(tx, image, project, now)
 
 
 def check_add(tx: Tx, owner: str, image_ids: list[str], projects: list[str]) -> list[Entity]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.domain import jobs, schedules
 from emulator.domain.clock import Policy
+from emulator.domain.common import busy
 from emulator.domain.context import Ctx
 from emulator.domain.ids import new_job_id
 from emulator.domain.records import Entity, Task
@@ -122,13 +123,13 @@ def finish_if_due(tx: Tx, task: Task, now: float) -> None:
         jobs.settle(tx, task, task.due_at)  # settled "at" its due time: finished_at = occurrence + duration
 
 
-def busy_until(tx: Tx, claim: str, now: float) -> float | None:
-    """A server busy by the claim `claim` (a running backup): when that backup's task ends on the clock
-    (None: on a poll or settle only). One that ends by `now` is settled here first, at its own due time,
-    so the runs after it see the server free, as they would have."""
-    holder = tx.claims.holder(claim)
-    task = tx.tasks.pending_for_entity(holder[1]) if holder else None
-    if task is None or task.due_at is None:
+def busy_until(tx: Tx, server_id: str, action: str, now: float) -> float | None:
+    """A server refused `action` because it is busy: when all the work holding it ends on the clock (None:
+    some of it ends only on a poll or a settle). Work that ends by `now` is settled here first, at its own
+    due time, so the runs after it see the server free, as they would have."""
+    tasks = [tx.tasks.pending_for_entity(owner) for owner in busy.holders(tx, server_id, action)]
+    if not tasks or any(t is None or t.due_at is None for t in tasks):
         return None
-    finish_if_due(tx, task, now)
-    return task.due_at
+    for task in tasks:
+        finish_if_due(tx, task, now)  # type: ignore[arg-type]
+    return max(t.due_at for t in tasks)  # type: ignore[union-attr,type-var]

@@ -60,10 +60,10 @@ def vault(tx: Tx, ctx: Ctx, spec: dict[str, Any]) -> Entity:
         _server(tx, ctx, s, "servers")
     try:
         made = vaults.create(tx, ctx, {
-            "id": spec.get("id"), "name": spec["name"],
+            "name": spec["name"],
             "resources": [{"id": s, "type": vaults.SERVER_TYPE} for s in spec.get("servers", [])],
             "billing": {"consistent_level": "crash_consistent", "object_type": "server",
-                        "protect_type": "backup", "size": spec.get("size", 100)}})
+                        "protect_type": "backup", "size": spec.get("size", 100)}}, vault_id=spec.get("id"))
         if spec.get("policy_id"):
             cbr_policies.associate(tx, ctx.project_id, made.id, spec["policy_id"], None)
     except ServiceError as exc:
