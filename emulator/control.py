@@ -216,6 +216,8 @@ class Restored:
 STATE_GROUPS = ("servers", "volumes", "backups", "images")
 PROJECT_KEYS = (*STATE_GROUPS, "jobs", "region", "name")
 
+POLICY_KINDS = ("csbs_policy", "cbr_policy")  # state groups whose entities carry next_run
+
 
 def _project(pid: str, data: Mapping[str, Any]) -> ProjectState:
     other = {k: v for k, v in data.items() if k not in PROJECT_KEYS}
@@ -371,6 +373,21 @@ class EmulatorControl:
         body = {k: v for k, v in (("offset_seconds", offset_seconds), ("freeze", freeze),
                                   ("project_id", self._scope(project_id))) if v is not None}
         return _build(Clock, self._call("POST", "/clock", body))
+
+    def next_policy_run(self, project_id: str, policy_id: str | None = None) -> str | None:
+        """When the project's next scheduled backup policy run is (virtual, ISO), or one policy's; None if none."""
+        state = self.project_state(project_id)
+        runs = [p["next_run"] for kind in POLICY_KINDS for p in state.other.get(kind, [])
+                if p.get("next_run") and policy_id in (None, p["id"])]
+        return min(runs) if runs else None
+
+    def advance_to_next_policy_run(self, project_id: str, policy_id: str | None = None) -> Clock:
+        """Move the virtual clock just past the next policy run (its backups are made at once)."""
+        when = self.next_policy_run(project_id, policy_id)
+        if when is None:
+            raise ControlError("GET", "/state", 404, f"no enabled backup policy in project {project_id}")
+        gap = epoch_of(when) - self.clock(project_id).epoch  # policy runs are on the project's clock
+        return self.advance_clock(max(gap, 0) + 1, project_id)
 
     def settle(self, project_id: str | None = None, id: str | None = None) -> list[SettledTask]:  # noqa: A002
         """Finish pending work now: all, one project's, or one job (or the work on one entity id)."""
