@@ -50,22 +50,51 @@ def _yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def replay(directory: Path, world: str = "none", transitions: str = "instant") -> list[Result]:
+def replay(directory: Path, world: str = "none", transitions: str = "recorded") -> list[Result]:
+    """transitions: `recorded` (async work waits, and settles right before the exchange whose recorded answer
+    shows it settled: a job SUCCESS/FAIL, an image active/killed, a backup available/error), or policies."""
     recs = load(directory)
     target = world_project(world)
     ids = IdMap({FIRST_PROJECT: target} if target else None)
-    server = InProcessServer(world=world, transitions=transitions, auth="loose")
+    paced = transitions == "recorded"
+    server = InProcessServer(world=world, transitions="default=manual" if paced else transitions, auth="loose")
     allow = load_allowlist()
     try:
         session = requests.Session()
         results = []
         for name, rec in recs:
+            for settled in settled_ids(rec) if paced else []:
+                session.post(f"{server.url}/_emulator/settle", json={"id": ids.text(settled)}, timeout=30)
             out = _call(session, server.url, ids, rec)
             results.append(judge(name, rec, out, allow))
             ids.learn(rec.get("response"), out.body)
         return results
     finally:
         server.stop()
+
+
+SETTLED = {"SUCCESS", "FAIL", "active", "killed", "available", "error"}
+
+
+def settled_ids(rec: dict[str, Any]) -> list[str]:
+    """The jobs and resources the recorded answer shows settled (the job a job read names; entities in the body,
+    one level down and in lists)."""
+    out = []
+    body = rec.get("response")
+    if rec.get("path", "").endswith("{job_id}") and isinstance(body, dict) and body.get("status") in SETTLED:
+        out.append((rec.get("url") or "").split("?")[0].rstrip("/").rsplit("/", 1)[-1])
+    for entity in _entities(body):
+        if entity.get("status") in SETTLED and isinstance(entity.get("id"), str):
+            out.append(entity["id"])
+    return out
+
+
+def _entities(body: Any, depth: int = 0) -> list[dict[str, Any]]:
+    if isinstance(body, list):
+        return [e for item in body for e in _entities(item, depth)]
+    if not isinstance(body, dict) or depth > 1:
+        return []
+    return [body] + [e for v in body.values() if isinstance(v, (dict, list)) for e in _entities(v, depth + 1)]
 
 
 def _call(session: requests.Session, url: str, ids: IdMap, rec: dict[str, Any]) -> Outcome:
