@@ -19,6 +19,7 @@ from contract_tests.env import Outcome
 from contract_tests.fixtures import load_allowlist
 from emulator.app import world_path
 from emulator.proxy.idmap import IdMap
+from emulator.proxy.pacing import PACED_POLICY, settled_ids
 from emulator.proxy.scrub import HEX_PREFIX
 from tests.support import InProcessServer
 
@@ -57,13 +58,13 @@ def replay(directory: Path, world: str = "none", transitions: str = "recorded") 
     target = world_project(world)
     ids = IdMap({FIRST_PROJECT: target} if target else None)
     paced = transitions == "recorded"
-    server = InProcessServer(world=world, transitions="default=manual" if paced else transitions, auth="loose")
+    server = InProcessServer(world=world, transitions=PACED_POLICY if paced else transitions, auth="loose")
     allow = load_allowlist()
     try:
         session = requests.Session()
         results = []
         for name, rec in recs:
-            for settled in settled_ids(rec) if paced else []:
+            for settled in settled_ids(rec["path"], rec.get("url") or "", rec.get("response")) if paced else []:
                 session.post(f"{server.url}/_emulator/settle", json={"id": ids.text(settled)}, timeout=30)
             out = _call(session, server.url, ids, rec)
             results.append(judge(name, rec, out, allow))
@@ -71,30 +72,6 @@ def replay(directory: Path, world: str = "none", transitions: str = "recorded") 
         return results
     finally:
         server.stop()
-
-
-SETTLED = {"SUCCESS", "FAIL", "active", "killed", "available", "error"}
-
-
-def settled_ids(rec: dict[str, Any]) -> list[str]:
-    """The jobs and resources the recorded answer shows settled (the job a job read names; entities in the body,
-    one level down and in lists)."""
-    out = []
-    body = rec.get("response")
-    if rec.get("path", "").endswith("{job_id}") and isinstance(body, dict) and body.get("status") in SETTLED:
-        out.append((rec.get("url") or "").split("?")[0].rstrip("/").rsplit("/", 1)[-1])
-    for entity in _entities(body):
-        if entity.get("status") in SETTLED and isinstance(entity.get("id"), str):
-            out.append(entity["id"])
-    return out
-
-
-def _entities(body: Any, depth: int = 0) -> list[dict[str, Any]]:
-    if isinstance(body, list):
-        return [e for item in body for e in _entities(item, depth)]
-    if not isinstance(body, dict) or depth > 1:
-        return []
-    return [body] + [e for v in body.values() if isinstance(v, (dict, list)) for e in _entities(v, depth + 1)]
 
 
 def _call(session: requests.Session, url: str, ids: IdMap, rec: dict[str, Any]) -> Outcome:
