@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", default="", help="only recorded files whose name contains this text (no SDK table)")
     parser.add_argument("--recordings", type=Path, help="replay your own recordings (ims-emulator record --out DIR)")
     parser.add_argument("--world", default="none", help="with --recordings: the world the emulator starts from")
-    parser.add_argument("--transitions", default="instant", help="with --recordings: the transition policies")
+    parser.add_argument("--transitions", default="recorded", help="with --recordings: `recorded` (async work "
+                        "settles where the recording shows it settled) or transition policies")
     args = parser.parse_args(argv)
     if args.recordings:
         from contract_tests import recordings

@@ -1,7 +1,6 @@
 """CBR backups (kind "cbr_backup"), the checkpoints that make them, and backup sharing (members).
 
-IMS treats CBR and CSBS backups alike through get_item, contains_system_disk, has_shared_disk,
-link_image, unlink_image, start_delete (same interface as domain/backups.py).
+IMS treats CBR and CSBS backups alike: both modules implement common/backup_source.BackupSource.
 
 - A checkpoint (kind "cbr_checkpoint") backs up servers of one vault: one backup per server, all
   "protecting" until the task "cbr.create_checkpoint" settles (available, or error on failure).
@@ -63,8 +62,12 @@ def contains_system_disk(item: Entity) -> bool:
 
 
 def disks(item: Entity) -> list[dict[str, Any]]:
-    """The backed-up disks as {"id": source volume id, "size", "bootable", "shareable"?}."""
-    return [dict(v) for v in item.doc["volumes"]]
+    """The backed-up disks as {"id": source volume id, "size", "bootable", "shareable"}."""
+    return [{"shareable": False, **v} for v in item.doc["volumes"]]
+
+
+def server_of(item: Entity) -> str:
+    return str(item.doc.get("server_id") or "")
 
 
 def has_shared_disk(tx: Tx, item: Entity) -> bool:
@@ -107,9 +110,14 @@ def start_delete(tx: Tx, ctx: Ctx, item: Entity) -> Task:
 
 
 def _delete_done(tx: Tx, task: Task, now: float) -> None:
-    for member in members_of(tx, task.entity_id or ""):
+    discard(tx, task.entity_id or "")
+
+
+def discard(tx: Tx, backup_id: str) -> None:
+    """Remove a backup now (deletion done, or policy retention), with its members."""
+    for member in members_of(tx, backup_id):
         tx.entities.delete(MEMBER, member.id)
-    tx.entities.delete(KIND, task.entity_id or "")
+    tx.entities.delete(KIND, backup_id)
 
 
 def _delete_failed(tx: Tx, task: Task, now: float) -> None:
@@ -189,6 +197,12 @@ def _refusal(tx: Tx, server: Entity) -> tuple[str, str] | None:
         return "BackupService.7106", f"Shared disk {shared[0].id} cannot be backed up."
     refused = busy.refusal(tx, server.id, "checkpoint")
     return (refused.code, refused.message) if refused is not None else None
+
+
+def skip_reason(tx: Tx, project_id: str, server_id: str) -> tuple[str, str] | None:
+    """Why a checkpoint would skip this bound server now (None = it would back it up)."""
+    server = ownership.owned(tx, project_id, servers.SERVER, server_id)
+    return ("BackupService.7100", "Server not found.") if server is None else _refusal(tx, server)
 
 
 def create_checkpoint(tx: Tx, ctx: Ctx, vault_id: str, params: dict[str, Any]) -> Entity:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import tempfile
 import threading
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any, Protocol
 
 from emulator.proxy.forward import Answer, Upstream, parse_upstream, send, signed_headers
 from emulator.proxy.idmap import IdMap, parse_json
+from emulator.proxy.pacing import PACED_POLICY, settled_ids
 from emulator.proxy.recorder import Exchange
 from emulator.proxy.scrub import Placeholders
 
@@ -34,7 +36,11 @@ def comparator() -> Any:
 
 
 class Shadow(Protocol):
+    paced: bool  # runs its async work manual, settled where the upstream's answers show it settled
+
     def call(self, method: str, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes) -> Answer: ...
+
+    def settle(self, entity_id: str) -> None: ...
 
     def close(self) -> None: ...
 
@@ -42,10 +48,21 @@ class Shadow(Protocol):
 class InProcessShadow:
     """A private emulator (in-memory store, the given world and transitions) called through Flask's test client."""
 
-    def __init__(self, world: str, transitions: str, region: str | None = None) -> None:
+    def __init__(self, world: str | dict[str, Any], transitions: str, region: str | None = None) -> None:
+        """world: a world name or file, or a world itself (mirrored from the upstream: kept in a private
+        temporary file only while the emulator loads it)."""
         from emulator.app import create_app
         from emulator.settings import Settings
         extra = {"region": region} if region else {}
+        self.paced = transitions == "recorded"
+        transitions = PACED_POLICY if self.paced else transitions
+        if isinstance(world, dict):
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "upstream-world.json"
+                path.write_text(json.dumps(world), encoding="utf-8")
+                self.app = create_app(Settings(db=":memory:", world=str(path), transitions=transitions,
+                                               auth="off", quiet=True, **extra))
+            return
         self.app = create_app(Settings(db=":memory:", world=world, transitions=transitions, auth="off",
                                        quiet=True, **extra))
 
@@ -54,12 +71,17 @@ class InProcessShadow:
         resp = self.app.test_client().open(target, method=method, headers=headers, data=body)
         return Answer(resp.status_code, resp.status.split(" ", 1)[-1], list(resp.headers.items()), resp.data)
 
+    def settle(self, entity_id: str) -> None:
+        self.app.test_client().post("/_emulator/settle", json={"id": entity_id})  # 404: nothing pending, fine
+
     def close(self) -> None:
         self.app.config["DB"].close()
 
 
 class UrlShadow:
     """An emulator already running (loose or off auth): signed with a throw-away key, never the real one."""
+
+    paced = False  # an emulator of your own keeps its own transition policies
 
     def __init__(self, url: str, timeout: float) -> None:
         self.upstream: Upstream = parse_upstream(url, allow_http=True)
@@ -69,6 +91,9 @@ class UrlShadow:
         signed = signed_headers(headers, self.upstream, method, raw_path, raw_query, body, SHADOW_AK, SHADOW_SK)
         return send(self.upstream, method, raw_path + (f"?{raw_query}" if raw_query else ""), signed, body,
                     self.timeout)
+
+    def settle(self, entity_id: str) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -133,4 +158,7 @@ def render(data: dict[str, Any]) -> str:
 def compare_in_shadow(shadow: Shadow, ids: IdMap, ex: Exchange) -> Answer:
     """The exchange's request, with the upstream's ids swapped for the emulator's, sent to the emulator."""
     path, query, body = ids.text(ex.raw_path), ids.text(ex.raw_query), ids.body(ex.body)
+    if shadow.paced and ex.route:
+        for settled in settled_ids(ex.route.template, ex.raw_path, parse_json(ex.answer.body)):
+            shadow.settle(ids.text(settled))
     return shadow.call(ex.method, path, query, ex.headers, body)
