@@ -146,7 +146,7 @@ def _move(project: str | None, change: Callable[[clock.Clock, float], clock.Cloc
         except clock.ClockError as exc:
             raise ControlRequestError(str(exc)) from exc
         times = clock.Clocks(clock.load(tx), wall)
-        settled = jobs.settle_due_by_clock(tx, times.now_of, times.latest())
+        settled = jobs.settle_due(tx, None, times.now_of)
     return _clock(project, settled=settled)
 
 

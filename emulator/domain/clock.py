@@ -8,6 +8,7 @@ policy overrides on top (parallel suites on one emulator), resolved by effective
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -213,6 +214,12 @@ def forget_all(tx: Any) -> None:
         tx.control.delete(key)
 
 
+def now_of(control: Mapping[str, Any], wall_now: float) -> Callable[[str], float]:
+    """project id -> that project's virtual now (what settling work of several projects needs);
+    control holds the global clock keys and the project rows (the whole control table will do)."""
+    return Clocks(dict(control), wall_now).now_of
+
+
 class Clocks:
     """Every project's now at one moment (clock advance, settle, state dump)."""
 
@@ -222,9 +229,6 @@ class Clocks:
 
     def now_of(self, project_id: str) -> float:
         return project_clock(self.control, project_id).now(self.global_now)
-
-    def latest(self) -> float:
-        return max([self.global_now, *(self.now_of(p) for p in project_ids(self.control))])
 
 
 # --- wire formats of timestamps (each service has its own) ---------------------------------
