@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import json
 import shutil
 import signal
 import sys
@@ -27,8 +28,13 @@ class _Handler(WSGIRequestHandler):
 
 def _announce(settings: Settings, port: int, snippet: str, project: str) -> None:
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
-    print(snippet.format(version=__version__, url=f"http://{host}:{port}", auth=settings.auth,
-                         region=settings.region, db=settings.db, project=project), flush=True)
+    text = snippet.format(version=__version__, url=f"http://{host}:{port}", auth=settings.auth,
+                          region=settings.region, db=settings.db, project=project)
+    if settings.log_format == "json":  # JSON log mode prints JSON only: one object, the snippet as a field
+        first, _, rest = text.partition("\n")
+        text = json.dumps({"event": "listening", "message": first, "url": f"http://{host}:{port}",
+                           "version": __version__, "project_id": project, "snippet": rest})
+    print(text, flush=True)
 
 
 def serve(settings: Settings, snippet: str) -> int:
