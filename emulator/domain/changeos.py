@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from emulator.domain import images, jobs, servers
 from emulator.domain.clock import iso_seconds
+from emulator.domain.common import busy
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.records import Task
@@ -26,12 +27,19 @@ def change_os(tx: Tx, ctx: Ctx, server_id: str, image_id: str) -> Task:
         raise ServiceError("Ecs.0005", detail=f"image {image_id} is not active")
     if img.doc.get("virtual_env_type") == "DataImage":
         raise ServiceError("Ecs.0005", detail=f"image {image_id} is a data disk image")
-    servers.refuse_while_imaging(tx, server.id)
-    return jobs.start(tx, ctx, OP, entity_kind=servers.SERVER, entity_id=server.id, resource_id=server.id,
+    busy.check(tx, server.id, "changeos")
+    task = jobs.start(tx, ctx, OP, entity_kind=servers.SERVER, entity_id=server.id, resource_id=server.id,
                       payload={"image_id": img.id})
+    busy.hold(tx, server.id, busy.CHANGEOS, "task", task.id, ctx.project_id)
+    return task
+
+
+def _failed(tx: Tx, task: Task, now: float) -> None:
+    busy.release(tx, task.entity_id or "", busy.CHANGEOS, task.id)
 
 
 def _done(tx: Tx, task: Task, now: float) -> None:
+    busy.release(tx, task.entity_id or "", busy.CHANGEOS, task.id)
     server = tx.entities.get(servers.SERVER, task.entity_id or "")
     img = tx.entities.get(images.KIND, task.payload["image_id"])
     if server is None or img is None:
@@ -47,4 +55,4 @@ def _done(tx: Tx, task: Task, now: float) -> None:
         tx.entities.update(system)
 
 
-jobs.register(jobs.OpSpec(OP, "changeOS", _done, None, fail_code="Ecs.0100"))
+jobs.register(jobs.OpSpec(OP, "changeOS", _done, _failed, fail_code="Ecs.0100"))
