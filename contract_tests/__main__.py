@@ -54,7 +54,9 @@ def render(results: list[Result], verbose: bool, every_file: bool = True) -> str
     lines = [head, "-" * len(head)]
     for r in results:
         pending = SCENARIOS[r.fixture].pending if r.fixture in SCENARIOS else "no scenario"
-        verdict = ("conforms" + ("*" if r.allowed else "")) if r.ok else ("pending (xfail)" if pending else "FAILS")
+        known = SCENARIOS[r.fixture].known_difference if r.fixture in SCENARIOS else None
+        verdict = ("conforms" + ("*" if r.allowed else "")) if r.ok else \
+            ("pending (xfail)" if pending else "known difference (xfail)" if known else "FAILS")
         if pending and r.landed:
             verdict += ", route exists now: drop it from PENDING"
         lines.append(f"{r.fixture:<{width}}  " + "  ".join(f"{r.column(c):<7}" for c in COLUMNS) + f"  {verdict}")
