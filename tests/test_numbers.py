@@ -19,9 +19,9 @@ from tests.reliability_support import state
 from tests.support import Api, Control, InProcessServer, new_project, server_spec
 
 DEEP = os.environ.get("IMS_EMULATOR_DEEP") == "1"
-# what a hostile client sends: as query text, and as the JSON text of a body value
+# what a hostile client sends: as query text, and as the JSON text of a body value (an empty query value is absent)
 BAD = ["²", "-1", str(2 ** 63), "1e400", "NaN"]
-BAD_DEEP = ["", " 1", "1 ", "+1", "0x10", "１", "1.0", "١", "9" * 5000, str(2 ** 31), "-0", "1_000", "Infinity"]
+BAD_DEEP = [" 1", "1 ", "+1", "0x10", "１", "1.0", "١", "9" * 5000, str(2 ** 31), "-0", "1_000", "Infinity"]
 BAD_JSON = ['"²"', "-1", str(2 ** 63), "1e400", "NaN"]
 BAD_JSON_DEEP = ["-Infinity", "Infinity", "1.5", "true", "null", '"1e3"', '" 1"', '"-1"', "[1]", "{}", "9" * 5000]
 NESTED = ("ims", "glance", "ecs", "evs")
