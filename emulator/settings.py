@@ -27,6 +27,7 @@ class Settings:
     control_token: str = ""            # when set, /_emulator/* (but health) needs it
     transitions: str = "instant"       # instant | default=...,op=...
     workers: int = 1
+    threads: int = 2                   # per worker with --workers N (gunicorn gthread); 2 gave the best p99
     log_format: str = "text"           # text | json
     log_bodies: bool = False
     max_body_bytes: int = 12 * 1024 * 1024  # the gateway's limit is about 12 MB
@@ -37,6 +38,8 @@ class Settings:
         if self.auth not in AUTH_MODES:
             raise ValueError(f"auth must be one of {', '.join(AUTH_MODES)}")
         parse_policy_map(self.transitions)  # fail fast on a bad policy
+        if self.threads < 2:  # gunicorn's gthread worker with one thread does not keep connections alive
+            raise ValueError("threads must be at least 2")
         keys = self.keys()
         if self.auth == "strict" and not keys:
             raise ValueError("--auth strict needs access keys: --credentials AK:SK[,AK:SK...] or --credentials-file "
