@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8085
 PYTEST_ARGS ?=
 
-.PHONY: serve test lint test-deep fuzz load load-distributed bench clean
+.PHONY: serve test lint test-deep fuzz load load-distributed bench clean coverage
 LOAD_ARGS ?=
 FUZZ_CASES ?= 200
 
@@ -53,6 +53,11 @@ load-distributed: $(VENV)/.test-deps
 bench: $(VENV)/.test-deps
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m load.run_bench
+
+# regenerate emulator/coverage/operations.json from the installed SDKs, then COVERAGE.md from the app's routes
+coverage: $(VENV)/.test-deps
+	$(PY) -m emulator.coverage.generate
+	$(VENV)/bin/ims-emulator coverage --format markdown > COVERAGE.md
 
 clean:
 	rm -rf $(VENV) .ims-emulator

@@ -152,9 +152,9 @@ class FaultSchema(Schema):
     status = fields.Integer(allow_none=True, strict=True, validate=validate.Range(400, 599))
     message = fields.String(allow_none=True, validate=validate.Length(0, 1024))
     delay_ms = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, faults.MAX_DELAY_MS))
-    times = fields.Integer(allow_none=True, strict=True, validate=validate.Range(1))
+    times = fields.Integer(allow_none=True, strict=True, validate=validate.Range(1, 2 ** 31 - 1))
     probability = Number(allow_none=True, allow_nan=False, validate=validate.Range(0, 1))
-    seed = fields.Integer(allow_none=True, strict=True)
+    seed = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, 2 ** 63 - 1))
 
 
 def request_operations() -> list[str]:
@@ -200,6 +200,7 @@ class SnapshotSchema(Schema):
         unknown = RAISE
 
     name = fields.String(required=True)
+    overwrite = fields.Boolean(load_default=False)  # an existing name is a 409 unless asked
 
 
 class RestoreSchema(Schema):
@@ -211,9 +212,9 @@ class RestoreSchema(Schema):
 
 @bp.post("/snapshots")
 def save_snapshot() -> tuple[Response, int]:
-    name = _body(SnapshotSchema())["name"]
+    body = _body(SnapshotSchema())
     temporary = current_app.config["SETTINGS"].db == ":memory:"
-    return jsonify(snaps.save(_db(), name, temporary=temporary)), 201
+    return jsonify(snaps.save(_db(), body["name"], temporary=temporary, overwrite=body["overwrite"])), 201
 
 
 @bp.get("/snapshots")
