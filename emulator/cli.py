@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from emulator import __version__
+from emulator import __version__, coverage
 from emulator.proxy import cli as proxy_cli
 from emulator.settings import AUTH_MODES, Settings, env_defaults
 
@@ -48,12 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
                        "or per operation: default=instant,csbs.protect=polls:3 (IMS_EMULATOR_TRANSITIONS)")
     serve.add_argument("--workers", type=int, help="worker processes sharing the sqlite file (IMS_EMULATOR_WORKERS; "
                                                    "default 1)")
+    serve.add_argument("--threads", type=int, help="threads per worker process with --workers N "
+                       "(IMS_EMULATOR_THREADS; default 2: the best tail latency on a small machine, see Load)")
     serve.add_argument("--log-format", dest="log_format", choices=("text", "json"),
                        help="access log format (IMS_EMULATOR_LOG_FORMAT)")
     serve.add_argument("--log-bodies", dest="log_bodies", action="store_true", default=None,
                        help="log request/response bodies, secrets masked (IMS_EMULATOR_LOG_BODIES)")
     serve.add_argument("--quiet", action="store_true", default=None, help="no access log (IMS_EMULATOR_QUIET)")
     proxy_cli.add_parsers(sub)  # record | parity (emulator/proxy/cli.py)
+    coverage.add_parser(sub)  # coverage (emulator/coverage/)
     return parser
 
 
@@ -69,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command in proxy_cli.COMMANDS:
         return proxy_cli.run(args)
+    if args.command == "coverage":
+        return coverage.run(args)
     try:
         settings = settings_from(args)
     except ValueError as exc:
