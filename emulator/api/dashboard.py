@@ -8,7 +8,6 @@ the transition policies and fault rules in force, and the last requests this pro
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Mapping
 from typing import Any
 
