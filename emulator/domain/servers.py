@@ -112,8 +112,10 @@ def get_volume(tx: Tx, project_id: str, volume_id: str) -> Entity:
 # -- power actions (ECS batch start/stop, an ECS job) ----------------------------------------
 
 def power_action(tx: Tx, ctx: Ctx, action: str, server_ids: list[str]) -> Task:
+    from emulator.domain.ecs_servers import refuse_unsteady  # (it imports this module)
     servers = [get_server(tx, ctx.project_id, sid) for sid in server_ids]
     for server in servers:
+        refuse_unsteady(server)  # building, rebuilding, rebooting or being deleted
         if action == "os-start":
             refuse_while_imaging(tx, server.id)
     op = "ecs.start" if action == "os-start" else "ecs.stop"
