@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 from contract_tests.checks import COLUMNS, Result, evaluate, route_exists
 from contract_tests.env import Env
@@ -77,7 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", action="store_true", help="print the conformance table")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every difference under its row")
     parser.add_argument("-k", default="", help="only recorded files whose name contains this text (no SDK table)")
+    parser.add_argument("--recordings", type=Path, help="replay your own recordings (ims-emulator record --out DIR)")
+    parser.add_argument("--world", default="none", help="with --recordings: the world the emulator starts from")
+    parser.add_argument("--transitions", default="instant", help="with --recordings: the transition policies")
     args = parser.parse_args(argv)
+    if args.recordings:
+        from contract_tests import recordings
+        results = recordings.replay(args.recordings, args.world, args.transitions)
+        print(recordings.render(results, args.verbose))
+        return 0 if results and all(r.ok for r in results) else 1
     if not args.report:
         parser.print_help()
         return 2

@@ -94,6 +94,13 @@ def evaluate(env: Env, fixture: str, allow: list[Allowance] | None = None) -> Re
     except ScenarioError as exc:
         result.error = str(exc)
         return result
+    return judge(fixture, recorded, out, allow, result)
+
+
+def judge(fixture: str, recorded: dict[str, Any], out: Outcome, allow: list[Allowance] | None = None,
+          result: Result | None = None) -> Result:
+    """Every check of one emulator answer against one recording (also for a user's recordings, no scenario)."""
+    result = result or Result(fixture)
     problems = compare_response(fixture, recorded, out.status, out.body, result.borrowed)
     problems += header_problems(fixture, out)
     if recorded["status"] >= 400:

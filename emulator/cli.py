@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from emulator import __version__
+from emulator.proxy import cli as proxy_cli
 from emulator.settings import AUTH_MODES, Settings, env_defaults
 
 SNIPPET = """\
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-bodies", dest="log_bodies", action="store_true", default=None,
                        help="log request/response bodies, secrets masked (IMS_EMULATOR_LOG_BODIES)")
     serve.add_argument("--quiet", action="store_true", default=None, help="no access log (IMS_EMULATOR_QUIET)")
+    proxy_cli.add_parsers(sub)  # record | parity (emulator/proxy/cli.py)
     return parser
 
 
@@ -60,6 +62,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in proxy_cli.COMMANDS:
+        return proxy_cli.run(args)
     try:
         settings = settings_from(args)
     except ValueError as exc:

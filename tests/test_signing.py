@@ -61,3 +61,63 @@ def test_canonical_uri_reencodes_each_segment():
     assert signing.canonical_uri("/v2/images/img id") == "/v2/images/img%20id/"
     assert signing.canonical_uri("/") == "/"
     assert signing.canonical_query("b=2&a=x%2By&a=1") == "a=1&a=x%2By&b=2"
+
+
+def _sign(method: str, path: str, query: str, headers: dict[str, str], body: bytes, signed: list[str]) -> str:
+    canon = signing.canonical_request(method, path, query, headers, signed, body)
+    sig = signing.signature(SK, signing.string_to_sign(canon, DATE))
+    return f"SDK-HMAC-SHA256 Access={AK}, SignedHeaders={';'.join(signed)}, Signature={sig}"
+
+
+def test_an_unsigned_content_sha256_header_is_ignored_so_a_swapped_body_fails():
+    """Issue 15 #1: the hash of the legit body in an unsigned header must not stand in for the body sent."""
+    good = {**HEADERS_A, "Authorization": _auth(SIG_A)}
+    legit_hash = signing.body_hash(BODY_A)
+    evil = BODY_A.replace(b"img-1", b"evil")
+    assert _verify({**good, "X-Sdk-Content-Sha256": legit_hash}, body=evil) == "verify aksk signature fail"
+    assert _verify({**good, "X-Sdk-Content-Sha256": "UNSIGNED-PAYLOAD"}, body=evil) == "verify aksk signature fail"
+    assert _verify({**good, "X-Sdk-Content-Sha256": "UNSIGNED-PAYLOAD"}) is None  # ignored, the body still hashes
+
+
+def test_a_signed_content_sha256_is_unsigned_payload_or_the_hash_of_the_body_sent():
+    signed = sorted([*SIGNED, "x-sdk-content-sha256"])
+    for value, ok in (("UNSIGNED-PAYLOAD", True), (signing.body_hash(BODY_A), True),
+                      (signing.body_hash(b"{}"), False), ("unsigned-payload", False), ("x" * 64, False)):
+        headers = {**HEADERS_A, "X-Sdk-Content-Sha256": value}
+        headers["Authorization"] = _sign("POST", "/v1/cloudimages/wholeimages/action", "", headers, BODY_A, signed)
+        assert (_verify(headers) is None) is ok, value
+
+
+def test_every_signed_part_is_covered():
+    good = {**HEADERS_A, "Authorization": _auth(SIG_A)}
+    assert signing.verify("PUT", "/v1/cloudimages/wholeimages/action", "", good, BODY_A, {AK: SK}, WHEN)
+    assert signing.verify("POST", "/v1/cloudimages/wholeimages/action", "a=1", good, BODY_A, {AK: SK}, WHEN)
+    for name, value in (("Content-Type", "application/json"), ("Host", "127.0.0.1:8081"),
+                        ("X-Project-Id", "1" * 32), ("X-Sdk-Date", "20240101T000001Z")):
+        assert _verify({**good, name: value}) == "verify aksk signature fail", name
+
+
+def test_vector_b_query_tampering_fails():
+    headers = {**HEADERS_A, "Content-Type": "application/json", "Authorization": _auth(SIG_B)}
+    sent = "__whole_image=true&limit=10&name=a%20b"
+    assert signing.verify("GET", "/v2/cloudimages", sent, headers, b"", {AK: SK}, WHEN) is None
+    for query in ("__whole_image=true&limit=11&name=a%20b", "__whole_image=true&limit=10",
+                  sent + "&id=x", "__whole_image=true&limit=10&name=a%2Bb"):
+        assert signing.verify("GET", "/v2/cloudimages", query, headers, b"", {AK: SK}, WHEN), query
+
+
+def test_the_project_and_date_headers_must_be_signed():
+    unsigned_project = [h for h in SIGNED if h != "x-project-id"]
+    headers = {**HEADERS_A}
+    headers["Authorization"] = _sign("POST", "/v1/cloudimages/wholeimages/action", "", headers, BODY_A,
+                                     unsigned_project)
+    assert _verify(headers) == "x-project-id must be signed"
+    without_project = {k: v for k, v in headers.items() if k != "X-Project-Id"}
+    assert _verify(without_project) is None  # a project in the path needs no header
+
+
+def test_authorization_reproduces_the_sdk_vector_and_verifies():
+    value = signing.authorization("POST", "/v1/cloudimages/wholeimages/action", "", HEADERS_A, BODY_A, AK, SK)
+    assert value == _auth(SIG_A)
+    assert _verify({**HEADERS_A, "Authorization": value}) is None
+    assert signing.sdk_date(WHEN) == DATE

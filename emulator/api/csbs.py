@@ -12,7 +12,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from emulator.api.ops import body_json, ctx, db, load, operation
 from emulator.api.schemas import csbs as schemas
-from emulator.domain import backups, jobs, regions
+from emulator.domain import backups, jobs, numbers, regions
 from emulator.domain import csbs_policies as policies
 from emulator.domain.clock import iso_micros_naive
 from emulator.domain.errors import ServiceError
@@ -263,9 +263,10 @@ def _int_arg(name: str, default: int, lo: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < lo:
-        raise ServiceError("CSBS.9001", f"{name}: must be an integer >= {lo}")
-    return int(raw)
+    value = numbers.parse(raw, numbers.Bounds(lo, numbers.INT32_MAX))
+    if value is None:
+        raise ServiceError("CSBS.9001", f"{name}: must be an integer {lo}-{numbers.INT32_MAX}")
+    return value
 
 
 def _direction() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -15,8 +16,16 @@ SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 class EmulatorJSON(DefaultJSONProvider):
     sort_keys = False  # key order is part of some bodies (the gateway's error body)
 
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        """Strict JSON only: a NaN or Infinity that got in is a bug, never a body Go or JS parsers choke on."""
+        kwargs.setdefault("allow_nan", False)
+        return super().dumps(obj, **kwargs)
+
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        """json.loads whose every failure is a ValueError (callers turn it into the service's 400)."""
+        """json.loads whose every failure is a ValueError (callers turn it into the service's 400);
+        NaN, Infinity and numbers too large for a double (1e400) are refused, not taken as floats."""
+        kwargs.setdefault("parse_constant", _refuse_constant)
+        kwargs.setdefault("parse_float", _finite_float)
         try:
             data = json.loads(s, **kwargs)
         except RecursionError:
@@ -25,6 +34,17 @@ class EmulatorJSON(DefaultJSONProvider):
         if SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(data):
             raise ValueError("a string holds a lone UTF-16 surrogate")
         return data
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:20]} is out of range")
+    return value
 
 
 def _has_lone_surrogate(value: Any) -> bool:

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from flask import current_app, g, request
 from marshmallow import Schema, ValidationError
 
+from emulator.domain import numbers
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.store import Database
@@ -75,13 +76,11 @@ def first_error(messages: Any, path: str = "") -> str:
 
 
 def query_int(name: str, default: int | None, lo: int = 0, hi: int | None = None, code: str = "IMG.0017") -> int | None:
+    """An integer query parameter through the one parser (domain/numbers.py); no hi = its INT32_MAX bound."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ServiceError(code, param=name) from None
-    if value < lo or (hi is not None and value > hi):
-        raise ServiceError(code, param=name)
+    value = numbers.parse(raw, numbers.Bounds(lo, numbers.INT32_MAX if hi is None else hi))
+    if value is None:
+        raise ServiceError(code, param=name, detail=name)
     return value

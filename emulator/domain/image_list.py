@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import image_rules as rules
-from emulator.domain import images, members, public_images
+from emulator.domain import images, members, numbers, public_images
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import is_uuid
 from emulator.domain.images import KIND, STATUSES
@@ -108,9 +108,10 @@ def _int(query: Mapping[str, str], name: str, default: int, lo: int, hi: int) ->
     raw = query.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not lo <= int(raw) <= hi:
+    value = numbers.parse(raw, numbers.Bounds(lo, hi))
+    if value is None:
         raise _bad(name)
-    return int(raw)
+    return value
 
 
 def _sort(query: Mapping[str, str]) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import image_rules as rules
-from emulator.domain import image_tags, jobs, members, public_images, servers
+from emulator.domain import image_tags, jobs, members, numbers, public_images, servers
 from emulator.domain.clock import iso_seconds
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
@@ -321,12 +321,9 @@ def _coerce(attr: str, value: Any) -> Any:
         rules.check_description(value)
         return value
     if attr == "min_ram":
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise ServiceError("IMG.0055", "min_ram must be an integer.") from None
-        if number < 0:
-            raise ServiceError("IMG.0055")
+        number = numbers.parse(value, numbers.NON_NEGATIVE)
+        if number is None:
+            raise ServiceError("IMG.0055", f"min_ram must be an integer {numbers.NON_NEGATIVE}.")
         return number
     if attr == "__system_support_market":
         if str(value).lower() not in ("true", "false"):

@@ -19,6 +19,9 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 AUTH_RE = re.compile(r"^(?P<alg>[A-Z0-9-]+) Access=(?P<ak>[^,]+), SignedHeaders=(?P<sh>[^,]+),"
                      r" Signature=(?P<sig>[0-9a-f]+)$")
 SAFE = "-_.~"
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"  # the one non-hash value the SDK sends (json-patch, multipart, ...)
+PAYLOAD_HEADER = "x-sdk-content-sha256"
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -60,9 +63,28 @@ def canonical_request(method: str, raw_path: str, raw_query: str, headers: Mappi
                       signed: list[str], body: bytes) -> str:
     lower = headers if all(k.islower() for k in headers) else {k.lower(): v for k, v in headers.items()}
     canon_headers = "".join(f"{h}:{lower[h].strip()}\n" for h in signed)
-    payload = lower.get("x-sdk-content-sha256") or (hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256)
+    payload = lower[PAYLOAD_HEADER] if PAYLOAD_HEADER in signed else body_hash(body)
     return "\n".join([method.upper(), canonical_uri(raw_path), canonical_query(raw_query), canon_headers,
                       ";".join(signed), payload])
+
+
+def body_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
+
+
+def payload_problem(lower: Mapping[str, str], signed: list[str], body: bytes) -> str | None:
+    """X-Sdk-Content-Sha256 counts only when it is signed (an unsigned one is ignored, so a body swapped after
+    signing still fails); a signed one is UNSIGNED-PAYLOAD or the hash of the body actually sent."""
+    if PAYLOAD_HEADER not in signed:
+        return None
+    value = lower[PAYLOAD_HEADER]
+    if value == UNSIGNED_PAYLOAD:
+        return None
+    if not SHA256_HEX.match(value):
+        return "verify aksk signature fail: x-sdk-content-sha256 is neither UNSIGNED-PAYLOAD nor a SHA-256"
+    if not hmac.compare_digest(value, body_hash(body)):
+        return "verify aksk signature fail: x-sdk-content-sha256 does not match the body"
+    return None
 
 
 def string_to_sign(canonical: str, sdk_date: str) -> str:
@@ -101,6 +123,8 @@ def verify(method: str, raw_path: str, raw_query: str, headers: Mapping[str, str
         return f"signed header {missing[0]} is missing"
     if "x-sdk-date" not in auth.signed_headers:
         return "x-sdk-date must be signed"
+    if "x-project-id" in lower and "x-project-id" not in auth.signed_headers:  # the project it acts for
+        return "x-project-id must be signed"
     when = parse_sdk_date(lower["x-sdk-date"])
     if when is None or abs((now - when).total_seconds()) > max_skew_s:
         return "verify aksk signature fail: X-Sdk-Date is expired or invalid"
@@ -108,4 +132,19 @@ def verify(method: str, raw_path: str, raw_query: str, headers: Mapping[str, str
     expected = signature(sk, string_to_sign(canon, lower["x-sdk-date"]))
     if not hmac.compare_digest(expected, auth.signature):
         return "verify aksk signature fail"
-    return None
+    return payload_problem(lower, auth.signed_headers, body)
+
+
+def sdk_date(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def authorization(method: str, raw_path: str, raw_query: str, headers: Mapping[str, str], body: bytes,
+                  ak: str, sk: str) -> str:
+    """The Authorization value the SDK would send: every given header whose name has no underscore is signed
+    (the headers must already hold Host and X-Sdk-Date). The same recipe verify() checks."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    signed = sorted(h for h in lower if "_" not in h)
+    canon = canonical_request(method, raw_path, raw_query, lower, signed, body)
+    sig = signature(sk, string_to_sign(canon, lower["x-sdk-date"]))
+    return f"{ALGORITHM} Access={ak}, SignedHeaders={';'.join(signed)}, Signature={sig}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from emulator.api.schemas.csbs import StrictBool
+from emulator.api.schemas.strict import StrictBool
 from emulator.domain.ids import UUID_RE
 
 UUID = validate.Regexp(UUID_RE.pattern, error="must be a UUID")

@@ -6,6 +6,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
+from emulator.api.schemas.strict import StrictBool
+from emulator.domain import numbers
 from emulator.domain.ids import UUID_RE
 
 NAME = validate.Regexp(r"^[A-Za-z0-9_-]{1,255}$", error="1-255 letters, digits, '_' or '-'")
@@ -14,15 +16,6 @@ UUID = validate.Regexp(UUID_RE.pattern, error="must be a UUID")
 TAG_KEY = validate.Regexp(r"^[A-Za-z0-9_-]{1,36}$", error="tag key: 1-36 letters, digits, '_' or '-'")
 TAG_VALUE = validate.Regexp(r"^[A-Za-z0-9_-]{0,43}$", error="tag value: 0-43 letters, digits, '_' or '-'")
 MAX_TAGS = 10
-
-
-class StrictBool(fields.Boolean):
-    """A JSON true/false only (no "yes", 1 or "true")."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
-        if not isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return value
 
 
 class Base(Schema):
@@ -273,9 +266,9 @@ class Match(Base):
 def _number(lo: int, hi: int | None) -> Any:
     """limit/offset are documented as strings holding numbers; plain integers are taken too."""
     def check(value: Any) -> None:
-        text = str(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
-        if not text.isdigit() or int(text) < lo or (hi is not None and int(text) > hi):
-            raise ValidationError(f"must be a number {lo}-{hi}" if hi is not None else f"must be a number >= {lo}")
+        bounds = numbers.Bounds(lo, numbers.INT32_MAX if hi is None else hi)
+        if numbers.parse(value, bounds) is None:
+            raise ValidationError(f"must be a number {bounds}")
     return check
 
 

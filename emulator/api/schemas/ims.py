@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields
 
+from emulator.api.schemas.strict import StrictBool
+
 
 class _Body(Schema):
     class Meta:
@@ -50,10 +52,10 @@ class CreateImageBody(_Tagged):
     os_version = _str()
     image_url = _str()
     min_disk = _int()
-    is_config = fields.Boolean(allow_none=True)
+    is_config = StrictBool(allow_none=True)
     cmk_id = _str()
     type = _str()
-    is_quick_import = fields.Boolean(allow_none=True)
+    is_quick_import = StrictBool(allow_none=True)
     architecture = _str()
     volume_id = _str()
     hw_firmware_type = _str()
@@ -102,7 +104,7 @@ class RegisterImageBody(_Body):
 class ExportImageBody(_Body):
     bucket_url = fields.String(required=True)
     file_format = _str()
-    is_quick_export = fields.Boolean(allow_none=True)
+    is_quick_export = StrictBool(allow_none=True)
 
 
 class CopyInRegionBody(_Body):
@@ -128,13 +130,13 @@ class GlanceCreateBody(_Body):
     disk_format = _str()
     min_disk = _int()
     min_ram = _int()
-    protected = fields.Boolean(allow_none=True)
+    protected = StrictBool(allow_none=True)
     tags = fields.List(fields.String(), allow_none=True)
     visibility = _str()
 
 
 class GlanceDeleteBody(_Body):
-    delete_backup = fields.Boolean(load_default=False)
+    delete_backup = StrictBool(load_default=False)
 
 
 class CbrBackupSeed(Schema):
@@ -142,7 +144,7 @@ class CbrBackupSeed(Schema):
     server_id = fields.String(required=True)
     status = fields.String(load_default="available")
     vault_id = fields.String()
-    shared_to_us = fields.Boolean(load_default=False)
+    shared_to_us = StrictBool(load_default=False)
     volumes = fields.List(fields.Dict())
 
 

@@ -6,6 +6,9 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from emulator.api.schemas.strict import StrictBool
+from emulator.domain import numbers
+
 UUID_PATTERN = ("^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$")
 
 
@@ -154,8 +157,9 @@ class TagMatch(_Body):
 
 def _digits(lo: int, hi: int | None) -> validate.Validator:
     def check(text: str) -> None:
-        if not text.isdigit() or int(text) < lo or (hi is not None and int(text) > hi):
-            raise ValidationError(f"must be an integer string in [{lo}, {hi if hi is not None else 'inf'}]")
+        bounds = numbers.Bounds(lo, numbers.INT32_MAX if hi is None else hi)
+        if numbers.parse(text, bounds) is None:
+            raise ValidationError(f"must be an integer string in [{bounds.lo}, {bounds.hi}]")
     return check  # type: ignore[return-value]
 
 
@@ -168,7 +172,7 @@ class ListImageByTagsBody(_Body):
     limit = fields.String(load_default="10", validate=_digits(1, 1000))
     offset = fields.String(load_default="0", validate=_digits(0, None))
     matches = fields.List(fields.Nested(TagMatch))
-    without_any_tag = fields.Boolean()
+    without_any_tag = StrictBool()
 
     @validates_schema
     def _no_duplicates(self, data: dict[str, Any], **_: Any) -> None:
