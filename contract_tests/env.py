@@ -117,8 +117,8 @@ class Env:
 
     # -- CBR ----------------------------------------------------------------------------------------
     def vault_id(self) -> str:
-        """IMS takes a CBR vault id as an opaque reference (no CBR vault is looked up)."""
-        return fresh_id()
+        """A vault of this project (IMS resolves a full-ECS image's vault_id among the caller's vaults)."""
+        return str(self.vault()["id"])
 
     def seeded_cbr_backup(self) -> str:
         """A CBR backup of a running ECS, stored through the control API (the way IMS tests get one)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from emulator.api import pipeline, service_modules
+from emulator.api import auth, limits, pipeline, service_modules
 from emulator.api.errors import SERVICES, error_response
 from emulator.api.jsonio import EmulatorJSON
 from emulator.api.schemas.world import load_world_file
@@ -34,6 +34,8 @@ def create_app(settings: Settings | None = None, *, seed_world: bool = True) -> 
         app.register_blueprint(mod.bp)
         app.config["SERVICE_OF"][mod.bp.name] = mod.SERVICE
     pipeline.install(app)
+    app.before_request_funcs.setdefault(None, []).insert(0, limits.check)  # the gateway's size limits first
+    app.before_request(auth.control_guard)  # after the pipeline's hook, which names the service
     _install_error_handlers(app)
     app.config["DEMO_PROJECT"] = _start_state(app, settings, seed_world)
     return app

@@ -11,11 +11,11 @@ from emulator.proxy import cli as proxy_cli
 from emulator.settings import AUTH_MODES, Settings, env_defaults
 
 SNIPPET = """\
-ims-emulator {version} listening on {url}  (auth={auth}, region={region}, db={db})
+ims-emulator {version} listening on {bound}  (auth={auth}, region={region}, db={db})
 Point the official SDK at it:
   from huaweicloudsdkcore.auth.credentials import BasicCredentials
   from huaweicloudsdkims.v2 import ImsClient, ListImagesRequest
-  creds = BasicCredentials("AK", "SK", "{project}")
+  {creds}
   client = ImsClient.new_builder().with_credentials(creds).with_endpoints(["{url}"]).build()
   print(client.list_images(ListImagesRequest(limit=5)))"""
 
@@ -38,7 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--region", help="region of projects first seen (IMS_EMULATOR_REGION; default cn-north-4)")
     serve.add_argument("--auth", choices=AUTH_MODES, help="off: accept anything; loose: need Authorization or "
                        "X-Auth-Token; strict: verify SDK-HMAC-SHA256 against --credentials (IMS_EMULATOR_AUTH)")
-    serve.add_argument("--credentials", help="AK:SK[,AK:SK...] accepted in strict mode (IMS_EMULATOR_CREDENTIALS)")
+    serve.add_argument("--credentials", help="AK:SK[,AK:SK...] accepted in strict mode; AK:SK@P1+P2 limits a key to "
+                       "those projects (IMS_EMULATOR_CREDENTIALS: keeps the secrets out of ps)")
+    serve.add_argument("--credentials-file", dest="credentials_file",
+                       help="the same in a file, or JSON with projects and domains (IMS_EMULATOR_CREDENTIALS_FILE)")
+    serve.add_argument("--control-token", dest="control_token",
+                       help="a token /_emulator/* then requires as X-Emulator-Token (IMS_EMULATOR_CONTROL_TOKEN)")
     serve.add_argument("--transitions", help="how long async work takes: instant | polls:N | seconds:X | manual, "
                        "or per operation: default=instant,csbs.protect=polls:3 (IMS_EMULATOR_TRANSITIONS)")
     serve.add_argument("--workers", type=int, help="worker processes sharing the sqlite file (IMS_EMULATOR_WORKERS; "

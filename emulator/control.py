@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import time
 import urllib.error
 import urllib.parse
@@ -22,6 +23,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+TOKEN_ENV, TOKEN_HEADER = "IMS_EMULATOR_CONTROL_TOKEN", "X-Emulator-Token"  # as the server's api/auth.py
 
 T = TypeVar("T")
 
@@ -199,9 +202,11 @@ def _project(pid: str, data: Mapping[str, Any]) -> ProjectState:
 class EmulatorControl:
     """Every /_emulator/ operation as a method. Thread-safe (no shared connection)."""
 
-    def __init__(self, base_url: str, timeout: float = 30) -> None:
+    def __init__(self, base_url: str, timeout: float = 30, token: str | None = None) -> None:
+        """token: the emulator's --control-token (default: IMS_EMULATOR_CONTROL_TOKEN, if set)."""
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.token = token if token is not None else os.environ.get(TOKEN_ENV) or None
 
     def __repr__(self) -> str:
         return f"EmulatorControl({self.base_url!r})"
@@ -212,6 +217,8 @@ class EmulatorControl:
             url += "?" + urllib.parse.urlencode(query)
         data = None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"} if data is not None else {}
+        if self.token:
+            headers[TOKEN_HEADER] = self.token
         try:
             result = http(method, url, data, headers, self.timeout)
         except OSError as exc:  # refused, reset, timed out

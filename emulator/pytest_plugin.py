@@ -33,6 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"use this running emulator instead of starting one (env {URL_ENV})")
     group.addoption("--ims-emulator-auth", default="loose", choices=("off", "loose", "strict"),
                     help="auth mode of the emulator the plugin starts (default loose)")
+    group.addoption("--ims-emulator-control-token", default=None,
+                    help="the control token of the emulator at --ims-emulator-url (env IMS_EMULATOR_CONTROL_TOKEN)")
     group.addoption("--ims-emulator-wait", type=float, default=10.0,
                     help="seconds to wait for a given --ims-emulator-url to answer (default 10)")
 
@@ -95,7 +97,8 @@ def ims_emulator(pytestconfig: pytest.Config) -> Iterator[RunningEmulator]:
     given = pytestconfig.getoption("--ims-emulator-url") or os.environ.get(URL_ENV)
     ak, sk = os.environ.get(AK_ENV, DEFAULT_AK), os.environ.get(SK_ENV, DEFAULT_SK)
     if given:
-        running = RunningEmulator(given.rstrip("/"), EmulatorControl(given), ak, sk)
+        token = pytestconfig.getoption("--ims-emulator-control-token")
+        running = RunningEmulator(given.rstrip("/"), EmulatorControl(given, token=token), ak, sk)
         problem = _unhealthy(running.control, pytestconfig.getoption("--ims-emulator-wait"))
         if problem:
             pytest.fail(f"ims-emulator at {given} is not answering: {problem}", pytrace=False)

@@ -12,7 +12,8 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from emulator import __version__
+from emulator import __version__, banner
+from emulator.api import limits
 from emulator.settings import Settings
 from emulator.store.db import _remove_db_files
 from emulator.store.snapshots import snapshot_dir
@@ -24,11 +25,31 @@ class _Handler(WSGIRequestHandler):
     def log_request(self, *args: Any, **kwargs: Any) -> None:  # the app writes its own access log
         pass
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """A request line or header over 64 KiB never reaches the app: answer as the app does (limits.py)."""
+        if code not in (414, 431):
+            super().send_error(code, message, explain)
+            return
+        status, reason, request_id, body = limits.gateway_body(code)
+        self.send_response(status, reason)
+        for name, value in (("Content-Type", "application/json"), ("X-Request-Id", request_id),
+                            ("Connection", "close"), ("Content-Length", str(len(body)))):
+            self.send_header(name, value)
+        self.end_headers()
+        self.close_connection = True
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
-def _announce(settings: Settings, port: int, snippet: str, project: str) -> None:
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
-    print(snippet.format(version=__version__, url=f"http://{host}:{port}", auth=settings.auth,
-                         region=settings.region, db=settings.db, project=project), flush=True)
+
+def _announce(settings: Settings, sockname: tuple[Any, ...], snippet: str, project: str) -> None:
+    """The address actually bound (not the one asked for), and a warning when it is not loopback."""
+    host, port = str(sockname[0]), int(sockname[1])
+    warning = banner.bind_warning(settings, host)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    print(snippet.format(version=__version__, bound=banner.url(host, port), url=banner.client_url(host, port),
+                         auth=settings.auth, region=settings.region, db=settings.db, project=project,
+                         creds=banner.credentials_line(settings, project)), flush=True)
 
 
 def serve(settings: Settings, snippet: str) -> int:
@@ -37,7 +58,7 @@ def serve(settings: Settings, snippet: str) -> int:
     from emulator.app import create_app
     app = create_app(settings)
     server = make_server(settings.host, settings.port, app, threaded=True, request_handler=_Handler)
-    _announce(settings, server.server_port, snippet, app.config["DEMO_PROJECT"])
+    _announce(settings, server.socket.getsockname(), snippet, app.config["DEMO_PROJECT"])
 
     def stop(*_: Any) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -67,11 +88,15 @@ def _serve_gunicorn(settings: Settings, snippet: str) -> int:
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", 8)
             self.cfg.set("keepalive", 30)
+            # no gunicorn HTML 414/431: every request reaches the app's gateway limits (api/limits.py)
+            self.cfg.set("limit_request_line", 0)
+            self.cfg.set("limit_request_field_size", 1024 * 1024)  # 0 would mean gunicorn's default, 8,190
+            self.cfg.set("limit_request_fields", 32768)
             self.cfg.set("accesslog", None)
             self.cfg.set("loglevel", "warning")
             self.cfg.set("post_fork", _forget_master_cleanup)
             self.cfg.set("when_ready", lambda arbiter: _announce(
-                settings, arbiter.LISTENERS[0].sock.getsockname()[1], snippet, project))
+                settings, arbiter.LISTENERS[0].sock.getsockname(), snippet, project))
 
         def load(self) -> Any:
             return create_app(worker_settings, seed_world=False)
@@ -87,4 +112,4 @@ def _forget_master_cleanup(server: Any, worker: Any) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(serve(Settings(), "{url}"))
+    sys.exit(serve(Settings(), "{bound}"))

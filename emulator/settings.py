@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
-from functools import lru_cache
 
+from emulator import credentials
+from emulator.credentials import Credential
 from emulator.domain.clock import parse_policy_map
 from emulator.domain.regions import DEFAULT_REGION
 
@@ -21,7 +22,9 @@ class Settings:
     world: str = "default"             # default | none | path to a world file
     region: str = DEFAULT_REGION
     auth: str = "loose"                # off | loose | strict
-    credentials: str = ""              # AK:SK[,AK:SK...]
+    credentials: str = ""              # AK:SK[@P+P][,...] (emulator/credentials.py)
+    credentials_file: str = ""         # the same, or JSON with projects and domains, from a file
+    control_token: str = ""            # when set, /_emulator/* (but health) needs it
     transitions: str = "instant"       # instant | default=...,op=...
     workers: int = 1
     log_format: str = "text"           # text | json
@@ -34,25 +37,20 @@ class Settings:
         if self.auth not in AUTH_MODES:
             raise ValueError(f"auth must be one of {', '.join(AUTH_MODES)}")
         parse_policy_map(self.transitions)  # fail fast on a bad policy
-        self.credential_map()
+        keys = self.keys()
+        if self.auth == "strict" and not keys:
+            raise ValueError("--auth strict needs access keys: --credentials AK:SK[,AK:SK...] or --credentials-file "
+                             "FILE (IMS_EMULATOR_CREDENTIALS / IMS_EMULATOR_CREDENTIALS_FILE)")
+
+    def keys(self) -> dict[str, Credential]:
+        """{ak: Credential} (cached: strict auth needs it on every request)."""
+        return credentials.load(self.credentials, self.credentials_file)
 
     def credential_map(self) -> dict[str, str]:
-        return _parse_credentials(self.credentials)
+        return {ak: key.sk for ak, key in self.keys().items()}
 
     def transition_map(self) -> dict[str, str]:
         return parse_policy_map(self.transitions)
-
-
-@lru_cache(maxsize=8)
-def _parse_credentials(text: str) -> dict[str, str]:
-    """AK:SK[,AK:SK...] -> {ak: sk}; cached because strict auth needs it on every request."""
-    out: dict[str, str] = {}
-    for pair in filter(None, (p.strip() for p in text.split(","))):
-        ak, sep, sk = pair.partition(":")
-        if not sep or not ak or not sk:
-            raise ValueError(f"credentials must be AK:SK pairs, got {pair!r}")
-        out[ak] = sk
-    return out
 
 
 def env_defaults(environ: dict[str, str] | None = None) -> dict[str, object]:

@@ -74,14 +74,14 @@ def ecs_image_with(client: Any, control: Any, project: str, name: str = "sys", *
 
 def whole_image_from(client: Any, control: Any, project: str, source: str, **seed: Any) -> str:
     """A full-ECS image from a seeded CBR / CSBS backup, or straight from an ECS ("ecs")."""
-    from tests.ims_support import seed_cbr, seed_csbs, seed_server, wait_job, whole_image
+    from tests.ims_support import new_vault, seed_cbr, seed_csbs, seed_server, wait_job, whole_image
     server = seed_server(control, project, status="SHUTOFF")
     if source == "cbr":
         body = {"backup_id": seed_cbr(control, project, server["id"], **seed), "whole_image_type": "CBR"}
     elif source == "csbs":
         body = {"backup_id": seed_csbs(control, project, server["id"], **seed), "whole_image_type": "CSBS"}
     else:
-        body = {"instance_id": server["id"], "vault_id": str(uuid.uuid4())}
+        body = {"instance_id": server["id"], "vault_id": new_vault(control, project)}
     job = wait_job(client, whole_image(client, f"whole-{source}", **body))
     assert job.status == "SUCCESS", job
     return job.entities.image_id

@@ -7,7 +7,7 @@ from typing import Any
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkims.v2 import CreateWholeImageRequest, CreateWholeImageRequestBody, ListImagesRequest, ShowJobRequest
 
-from tests.support import Control, server_spec
+from tests.support import Control, server_spec, signed_call
 
 
 def seed_server(control: Control, project: str, **kw: Any) -> dict[str, Any]:
@@ -26,6 +26,17 @@ def seed_csbs(control: Control, project: str, server_id: str, **kw: Any) -> str:
     resp = control.post("/seed/csbs_backups", {"project_id": project, "backups": [{"server_id": server_id, **kw}]})
     assert resp.status_code == 201, resp.text
     return resp.json()["backups"][0]["id"]
+
+
+def new_vault(control: Control, project: str, name: str = "vault") -> str:
+    """A CBR server-backup vault of the project, made through the CBR v3 API (a full-ECS image from an
+    ECS backs the server up into one of the caller's vaults)."""
+    url = control.url.removesuffix("/_emulator")
+    body = {"vault": {"name": name, "resources": [], "billing": {
+        "consistent_level": "crash_consistent", "object_type": "server", "protect_type": "backup", "size": 100}}}
+    resp = signed_call(url, project, "POST", "/v3/{project_id}/vaults", body)
+    assert resp.status_code == 200, resp.text
+    return resp.json()["vault"]["id"]
 
 
 def refusal(call: Any, *args: Any, **kw: Any) -> ClientRequestException:

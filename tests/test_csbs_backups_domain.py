@@ -24,9 +24,9 @@ def test_interface_reads_a_seeded_backup(emulator, control, project):
         item_b = backups.get_item(tx, project, b["id"])
         item_c = backups.get_item(tx, project, no_sys["id"])
         assert backups.get_item(tx, "someone-else", a["id"]) is None
+        assert backups.contains_system_disk(item_a) and not backups.has_shared_disk(tx, item_a)
+        assert backups.has_shared_disk(tx, item_b)
     assert item_a.status == "available" and item_a.ref == a["checkpoint_id"]
-    assert backups.contains_system_disk(item_a) and not backups.has_shared_disk(item_a)
-    assert backups.has_shared_disk(item_b)
     assert not backups.contains_system_disk(item_c)
 
 

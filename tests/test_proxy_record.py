@@ -83,7 +83,8 @@ def drive(url: str) -> dict[str, Any]:
             name="whole", backup_id=str(uuid.uuid4()), whole_image_type="CSBS")))
     stop = BatchStopServersRequestBody(os_stop=BatchStopServersOption(servers=[ServerId(id=WEB_1)]))
     ecs_job = ecs.show_job(ShowJobRequest(job_id=ecs.batch_stop_servers(BatchStopServersRequest(body=stop)).job_id))
-    return {"job": job, "listed": listed, "refused": refused.value, "ecs_job": ecs_job}
+    server = ecs.show_server(ShowServerRequest(server_id=WEB_1)).server
+    return {"job": job, "listed": listed, "refused": refused.value, "ecs_job": ecs_job, "server": server}
 
 
 def all_text(directory: Path) -> str:
@@ -98,8 +99,7 @@ def test_the_sdk_works_through_the_proxy_and_each_service_reaches_its_upstream(p
     assert (seen["refused"].status_code, seen["refused"].error_code) == (400, "IMG.0127")
     assert seen["ecs_job"].status == "SUCCESS"  # the ECS job was polled where it was made
     # the stop went to the ECS upstream only; the image to the IMS upstream only
-    ecs_side = ecs_client(proxied["proxy"].url, REAL_PROJECT)
-    assert ecs_side.show_server(ShowServerRequest(server_id=WEB_1)).server.status == "SHUTOFF"
+    assert seen["server"].status == "SHUTOFF"
     ims_state = requests.get(proxied["ims_up"].url + "/_emulator/state", timeout=10).json()["projects"][REAL_PROJECT]
     ecs_state = requests.get(proxied["ecs_up"].url + "/_emulator/state", timeout=10).json()["projects"][REAL_PROJECT]
     assert {s["status"] for s in ims_state["servers"] if s["id"] == WEB_1} == {"ACTIVE"}
@@ -114,12 +114,12 @@ def test_the_upstream_refuses_the_clients_own_signature(proxied: dict[str, Any])
 
 
 def test_recordings_are_fixtures_with_placeholders_and_no_secret(proxied: dict[str, Any]) -> None:
-    drive(proxied["proxy"].url)
+    seen = drive(proxied["proxy"].url)
     out: Path = proxied["out"]
     session = json.loads((out / "session.json").read_text())
     assert [n.rsplit(".", 3)[0] + "." + n.rsplit(".", 2)[-2] for n in session["exchanges"]] == [
         "ims/create_image.200", "ims/show_job_progress.200", "ims/list_images.200", "ims/create_whole_image.400",
-        "ecs/batch_power_action.200", "ecs/show_job.200"]
+        "ecs/batch_power_action.200", "ecs/show_job.200", "ecs/show_server.200"]
     placeholder = "aaaaaaaa" + "0" * 23 + "1"
     first = json.loads((out / session["exchanges"][1]).read_text())
     assert {"source", "operation", "method", "path", "status", "request", "response"} <= set(first)
@@ -130,8 +130,12 @@ def test_recordings_are_fixtures_with_placeholders_and_no_secret(proxied: dict[s
     assert first["headers"]["X-Request-Id"].startswith("eeeeeeee")
     listed = json.loads((out / session["exchanges"][2]).read_text())
     assert listed["query"] == "name=recorded-img" and listed["response"]["images"][0]["owner"] == placeholder
+    server = json.loads((out / session["exchanges"][6]).read_text())["response"]["server"]
+    real_ip = [a.addr for nets in seen["server"].addresses.values() for a in nets][0]
+    assert [a["addr"] for nets in server["addresses"].values() for a in nets] == ["192.0.2.2"]  # .1: the upstream
+    assert server["tenant_id"] == placeholder
     text = all_text(out)
-    for secret in (UP_SK, UP_AK, CLIENT_SK, CLIENT_AK, REAL_PROJECT, CLIENT_PROJECT, "127.0.0.1"):
+    for secret in (UP_SK, UP_AK, CLIENT_SK, CLIENT_AK, REAL_PROJECT, CLIENT_PROJECT, "127.0.0.1", real_ip):
         assert secret not in text, secret
 
 
@@ -139,7 +143,7 @@ def test_the_contract_tests_accept_the_recordings(proxied: dict[str, Any], capsy
     drive(proxied["proxy"].url)
     out: Path = proxied["out"]
     assert contract_main(["--recordings", str(out), "--world", "default"]) == 0
-    assert "6 of 6 recordings conform" in capsys.readouterr().out
+    assert "7 of 7 recordings conform" in capsys.readouterr().out
     # a recording the emulator does not match fails: the replay really compares
     listed = next(out.glob("ims/list_images.*.json"))
     rec = json.loads(listed.read_text())
@@ -165,7 +169,7 @@ def parity_run(tmp_path: Path, shadow: Any) -> dict[str, Any]:
 
 def test_parity_with_an_identical_emulator_shows_no_difference(tmp_path: Path) -> None:
     report = parity_run(tmp_path, InProcessShadow("default", "instant"))
-    assert sum(row["calls"] for row in report.values()) == 6
+    assert sum(row["calls"] for row in report.values()) == 7
     assert {op: row["differences"] for op, row in report.items() if row["differences"]} == {}
 
 
@@ -231,3 +235,12 @@ def test_the_proxy_keeps_to_its_own_business(proxied: dict[str, Any]) -> None:
     unknown = requests.get(url + "/v9/not-an-api", headers={"X-Project-Id": CLIENT_PROJECT}, timeout=10)
     assert (unknown.status_code, unknown.json()["error_code"]) == (502, "PROXY.0502")  # no catch-all upstream
     assert not (proxied["out"] / "session.json").exists()  # nothing went upstream, nothing recorded
+
+
+def test_parity_with_an_emulator_that_does_not_answer_still_serves_the_client(tmp_path: Path) -> None:
+    gone = InProcessServer()
+    gone.stop()  # a port nothing listens on any more
+    report = parity_run(tmp_path, UrlShadow(gone.url, timeout=5))  # drive() got every upstream answer
+    assert sum(row["calls"] for row in report.values()) == sum(row["differing_calls"] for row in report.values()) == 7
+    assert all(d["difference"].startswith("[emulator] $: no answer (UpstreamError: ConnectionRefusedError")
+               for row in report.values() for d in row["differences"])

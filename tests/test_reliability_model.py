@@ -27,7 +27,8 @@ IMAGE_TRANSITIONS = {"queued": {"queued", "saving", "active", "killed"}, "saving
 # CSBS timers far longer than any run (wall time moves the virtual clock too): only advance_clock settles them
 TRANSITIONS = {"default": "instant", "ims.create_whole_image": "manual", "csbs.protect": "seconds:3600",
                "csbs.delete": "seconds:1800"}
-VAULT = "3b5ba4d0-8a5c-4d2c-9d36-5f0a6b1c2d3e"  # a CBR vault id (the emulator does not model vaults)
+VAULT_BODY = {"vault": {"name": "model", "resources": [], "billing": {
+    "consistent_level": "crash_consistent", "object_type": "server", "protect_type": "backup", "size": 100}}}
 ADVANCE = 3601  # one clock step settles every CSBS timer started before it
 EXAMPLES = {"examples": 0, "steps": 0}
 
@@ -80,6 +81,9 @@ class ImageRules(RuleBasedStateMachine):
         self.control = Control(self.url)
         self.cloud = Cloud(self.url, new_project())
         self.other = Cloud(self.url, new_project())
+        made = self.cloud.post("/v3/{project_id}/vaults", VAULT_BODY)
+        assert made.status_code == 200, made.text
+        self.vault = made.json()["vault"]["id"]  # a full-ECS image from an ECS backs it up into the caller's vault
         self.model_backups: dict[str, Backup] = {}
         self.model_images: dict[str, Image] = {}
         self.busy: set[str] = set()     # servers with a backup still protecting
@@ -109,8 +113,8 @@ class ImageRules(RuleBasedStateMachine):
         if shared:
             refused(resp, "CSBS.6010")
             return multiple()
-        if server_id in self.busy:
-            assert 400 <= resp.status_code < 500 and error_code(resp), resp.text
+        if server_id in self.busy or self._imaged(server_id):
+            refused(resp, "CSBS.6005")  # backed up already, or a full-ECS image is made from it or its backup
             return multiple()
         assert resp.status_code == 200, resp.text
         (item,) = self.cloud.items_of_checkpoint(resp.json()["checkpoint"]["id"])
@@ -122,6 +126,12 @@ class ImageRules(RuleBasedStateMachine):
     def seed_backup(self, server: tuple[str, bool], status: str) -> str:
         seeded = self.cloud.seed_backup(server[0], status)
         return self._track(Backup(seeded["id"], seeded["checkpoint_id"], server[0], server[1], status))
+
+    def _imaged(self, server_id: str) -> bool:
+        """A full-ECS image is being made from the server, or from one of its backups (the busy rule)."""
+        return any(not i.settled and not i.deleted and (i.server == server_id or (
+            i.backup is not None and self.model_backups[i.backup].server == server_id))
+            for i in self.model_images.values())
 
     def _track(self, backup: Backup) -> str:
         self.model_backups[backup.id] = backup
@@ -184,16 +194,15 @@ class ImageRules(RuleBasedStateMachine):
 
     @rule(target=images, server=servers)
     def create_whole_image_from_ecs(self, server: tuple[str, bool]) -> Any:
-        """From an ECS (a CBR backup of its unshared disks is made first); one at a time per server, and never
-        while CSBS is backing the server up."""
-        server_id = server[0]
+        """From an ECS (a CBR backup is made first); never with a shared disk, one at a time per server, and
+        never while CSBS is backing the server up or an image is made from one of its backups."""
+        server_id, shared = server
         before = state(self.control, self.cloud.project_id)
         resp = self.cloud.post("/v1/cloudimages/wholeimages/action",
-                               {"name": "from-ecs", "instance_id": server_id, "vault_id": VAULT})
-        imaging = any(i.server == server_id and not i.settled for i in self.model_images.values())
+                               {"name": "from-ecs", "instance_id": server_id, "vault_id": self.vault})
         event(f"from ECS: {resp.status_code}")
-        if imaging or server_id in self.busy:
-            refused(resp, "IMG.0136")
+        if shared or self._imaged(server_id) or server_id in self.busy:
+            refused(resp, "IMG.0126" if shared else "IMG.0136")
             assert state(self.control, self.cloud.project_id) == before
             return multiple()
         assert resp.status_code == 200, resp.text

@@ -12,7 +12,7 @@ from huaweicloudsdkecs.v2 import (
     ShowServerRequest,
 )
 
-from tests.ims_support import refusal, seed_cbr, seed_server, wait_job, whole_image
+from tests.ims_support import new_vault, refusal, seed_cbr, seed_server, wait_job, whole_image
 from tests.support import ecs_client, ims_client
 
 
@@ -54,7 +54,7 @@ def test_changeos_refuses_an_unknown_image_and_a_server_being_imaged(url, contro
     assert refusal(_changeos, ecs, server["id"], str(uuid.uuid4())).error_code == "Ecs.0005"
     control.put("/transitions", {"ims.create_whole_image": "manual"})
     ims = ims_client(url, project)
-    whole_image(ims, instance_id=server["id"], vault_id=str(uuid.uuid4()))
+    whole_image(ims, instance_id=server["id"], vault_id=new_vault(control, project))
     other = seed_server(control, project)
     cbr = seed_cbr(control, project, other["id"])
     control.put("/transitions", {"default": "instant", "ims.create_whole_image": "manual"})

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from emulator.domain import cbr_backups, image_rules, images, jobs, servers, whole_images
+from emulator.domain import cbr_backups, image_rules, images, jobs, servers, vaults, whole_images
+from emulator.domain.common import busy
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.store import Database
@@ -34,11 +35,15 @@ def _server(tx, ctx, status="SHUTOFF"):
     return sid
 
 
+def _vault(tx, ctx):
+    return vaults.ensure(tx, ctx, str(uuid.uuid4())).id
+
+
 def test_ecs_in_another_state_cannot_make_a_full_ecs_image(db, ctx):
     with db.write() as tx:
         sid = _server(tx, ctx, status="REBOOT")
         with pytest.raises(ServiceError) as err:
-            whole_images.create_whole_image(tx, ctx, {"name": "w", "instance_id": sid, "vault_id": str(uuid.uuid4())})
+            whole_images.create_whole_image(tx, ctx, {"name": "w", "instance_id": sid, "vault_id": _vault(tx, ctx)})
     assert err.value.code == "IMG.0126"
 
 
@@ -46,14 +51,14 @@ def test_ecs_image_holds_the_imaging_and_backup_claims_until_the_job_settles(db,
     with db.write() as tx:
         sid = _server(tx, ctx)
         task = whole_images.create_whole_image(tx, ctx, {"name": "w", "instance_id": sid,
-                                                         "vault_id": str(uuid.uuid4())})
+                                                         "vault_id": _vault(tx, ctx)})
         backup_id = task.payload["backup_id"]
-        assert tx.claims.holder(servers.imaging_claim(sid)) == (images.KIND, task.entity_id)
+        assert busy.activities(tx, sid) == {busy.IMAGING}
         assert tx.claims.holder(whole_images.backup_claim(backup_id)) == (images.KIND, task.entity_id)
         img = tx.entities.get(images.KIND, task.entity_id)
         assert images.is_whole_image(img) and img.ref == backup_id and img.doc["min_disk"] == 50
         jobs.settle(tx, task, ctx.now)
-        assert tx.claims.holder(servers.imaging_claim(sid)) is None
+        assert busy.activities(tx, sid) == set()
         assert tx.claims.holder(whole_images.backup_claim(backup_id)) is not None  # held while the image lives
         assert tx.entities.get(cbr_backups.KIND, backup_id).status == "available"
         images.delete_image(tx, ctx, task.entity_id, delete_backup=False)

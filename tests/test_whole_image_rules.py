@@ -21,7 +21,7 @@ from huaweicloudsdkims.v2 import (
 )
 
 from tests.control_support import add_fault
-from tests.ims_support import image, refusal, seed_cbr, seed_csbs, seed_server, wait_job, whole_image
+from tests.ims_support import image, new_vault, refusal, seed_cbr, seed_csbs, seed_server, wait_job, whole_image
 from tests.support import ecs_client, ims_client, new_project
 
 
@@ -177,7 +177,7 @@ def test_starting_the_stopped_ecs_is_refused_while_its_full_ecs_image_is_made(ur
     server = seed_server(control, project, status="SHUTOFF")
     ims, ecs = ims_client(url, project), ecs_client(url, project)
     control.put("/transitions", {"ims.create_whole_image": "polls:3"})
-    job_id = whole_image(ims, instance_id=server["id"], vault_id=str(uuid.uuid4()))
+    job_id = whole_image(ims, instance_id=server["id"], vault_id=new_vault(control, project))
     exc = refusal(_start, ecs, server["id"])
     assert exc.error_code == "Ecs.0100"
     job = wait_job(ims, job_id)
@@ -191,7 +191,7 @@ def test_a_failed_ecs_image_job_frees_the_ecs(url, control, project):
     server = seed_server(control, project, status="SHUTOFF")
     ims, ecs = ims_client(url, project), ecs_client(url, project)
     add_fault(control, operations=["ims.create_whole_image"], action="fail_job", project_id=project, times=1)
-    job = wait_job(ims, whole_image(ims, instance_id=server["id"], vault_id=str(uuid.uuid4())))
+    job = wait_job(ims, whole_image(ims, instance_id=server["id"], vault_id=new_vault(control, project)))
     assert job.status == "FAIL"
     assert _start(ecs, server["id"]).job_id
     assert "cbr_backup" not in control.get("/state").json()["projects"][project]
@@ -209,7 +209,7 @@ def test_ecs_source_needs_a_vault_and_an_existing_ecs(api, control, project):
 def test_second_image_of_an_ecs_being_imaged_is_refused(api, control, project):
     server = seed_server(control, project)
     control.put("/transitions", {"ims.create_whole_image": "manual"})
-    body = {"name": "w", "instance_id": server["id"], "vault_id": str(uuid.uuid4())}
+    body = {"name": "w", "instance_id": server["id"], "vault_id": new_vault(control, project)}
     assert api.post("/v1/cloudimages/wholeimages/action", body).status_code == 200
     assert _error(api.post("/v1/cloudimages/wholeimages/action", body)) == "IMG.0136"
 

@@ -99,14 +99,14 @@ VPC_ID = "0431c5e5-bc94-4a44-8263-15da2a642435"
 
 def server_view(server: Entity, volumes: list[Entity]) -> dict[str, Any]:
     d = server.doc
-    vm_state, power_state, task_state = ecs_servers.STATUS_VIEW.get(d["status"], ("active", 1, None))
+    status, vm_state, power_state, task_state = ecs_servers.view_state(server)
     return {
         "id": server.id, "name": d["name"],
         "addresses": {VPC_ID: [{"version": "4", "addr": d["private_ip"], "primary": True,
                                 "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:00:00:01", "OS-EXT-IPS:type": "fixed",
                                 "OS-EXT-IPS:port_id": str(uuid.uuid5(uuid.NAMESPACE_URL, server.id))}]},
         "flavor": {**d["flavor"], "asic_accelerators": []},
-        "accessIPv4": "", "accessIPv6": "", "status": d["status"], "progress": 0, "hostId": "",
+        "accessIPv4": "", "accessIPv6": "", "status": status, "progress": 0, "hostId": "",
         "updated": iso_seconds(d["updated"]), "created": iso_seconds(d["created"]),
         "metadata": {"metering.order_id": "", "image_name": d.get("os_version", ""),
                      "metering.resourcespeccode": d["flavor"].get("id", ""), "charging_mode": "0",
@@ -118,7 +118,7 @@ def server_view(server: Entity, volumes: list[Entity]) -> dict[str, Any]:
         "os-extended-volumes:volumes_attached": [
             {"id": v.id, "delete_on_termination": "false", "device": v.doc["device"],
              "bootIndex": "0" if v.doc["bootable"] else "-1"} for v in volumes],
-        "OS-EXT-STS:task_state": d.get("task_state") or task_state, "OS-EXT-STS:power_state": power_state,
+        "OS-EXT-STS:task_state": task_state, "OS-EXT-STS:power_state": power_state,
         "OS-EXT-STS:vm_state": vm_state,
         "OS-EXT-SRV-ATTR:host": "", "OS-EXT-SRV-ATTR:instance_name": f"instance-{server.id[:8]}",
         "OS-EXT-SRV-ATTR:hypervisor_hostname": "", "OS-DCF:diskConfig": "MANUAL",

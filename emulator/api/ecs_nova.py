@@ -110,20 +110,20 @@ def nova_delete(project_id: str, server_id: str) -> tuple[str, int]:
 
 def nova_view(server: Entity, volumes: list[Entity]) -> dict[str, Any]:
     d, p = server.doc, server.project_id
-    vm_state, power_state, task_state = ecs_servers.STATUS_VIEW.get(d["status"], ("active", 1, None))
+    status, vm_state, power_state, task_state = ecs_servers.view_state(server)
     view = {
-        "id": server.id, "name": d["name"], "status": d["status"], "tenant_id": p, "user_id": "",
+        "id": server.id, "name": d["name"], "status": status, "tenant_id": p, "user_id": "",
         "created": iso_seconds(d["created"]), "updated": iso_seconds(d["updated"]), "hostId": "",
         "flavor": {"id": d["flavor"]["id"], "links": _links(p, "flavors", d["flavor"]["id"])},
         "image": {"id": d["image_id"], "links": _links(p, "images", d["image_id"])},
-        "key_name": None, "metadata": {}, "progress": 0 if d["status"] == "BUILD" else 100,
+        "key_name": None, "metadata": {}, "progress": 0 if status == "BUILD" else 100,
         "addresses": {VPC_ID: [{"addr": d["private_ip"], "version": 4, "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:00:00:01",
                                 "OS-EXT-IPS:type": "fixed"}]},
         "security_groups": [{"name": "default"}], "links": _links(p, "servers", server.id),
         "OS-DCF:diskConfig": "MANUAL", "OS-EXT-AZ:availability_zone": d["availability_zone"],
         "OS-EXT-SRV-ATTR:host": "", "OS-EXT-SRV-ATTR:hypervisor_hostname": "",
         "OS-EXT-SRV-ATTR:instance_name": f"instance-{server.id[:8]}",
-        "OS-EXT-STS:power_state": power_state, "OS-EXT-STS:task_state": d.get("task_state") or task_state,
+        "OS-EXT-STS:power_state": power_state, "OS-EXT-STS:task_state": task_state,
         "OS-EXT-STS:vm_state": vm_state, "OS-SRV-USG:launched_at": iso_micros_naive(d["created"]),
         "OS-SRV-USG:terminated_at": None,
         "os-extended-volumes:volumes_attached": [{"id": v.id, "delete_on_termination": bool(v.doc["bootable"])}

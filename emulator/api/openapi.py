@@ -16,6 +16,7 @@ from marshmallow import Schema
 from werkzeug.routing import Rule
 
 from emulator.api.errors import control_error
+from emulator.domain.errors import SERVICE_FORMATS
 
 SERVICE = "control"
 bp = Blueprint("openapi", __name__, url_prefix="/_emulator")
@@ -32,8 +33,7 @@ ERROR_BODIES: dict[str, dict[str, Any]] = {
                                "request_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}},
     "control": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
 }
-FORMAT_OF = {"ims": "nested", "glance": "nested", "ecs": "nested", "evs": "nested", "csbs": "flat", "cbr": "flat",
-             "control": "control"}
+FORMAT_OF = {**{service: fmt for service, (_, fmt) in SERVICE_FORMATS.items()}, "control": "control"}
 BODY_READERS = {"body_json", "_object_body", "json_body", "get_json", "_load", "load"}
 QUERY_RE = re.compile(r"""(?:request\.args\.get(?:list)?|query_int|_query\w*|args\.get)\(\s*["']([\w.:-]+)["']""")
 CONVERTER_RE = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")

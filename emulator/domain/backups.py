@@ -12,6 +12,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import jobs, regions, servers
+from emulator.domain.common import busy, ownership, shared_disks
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import new_uuid
@@ -35,23 +36,27 @@ REPLICATE = "csbs.replicate"
 COPY_BUSY = ("waiting_copy", "copying")
 DEFAULT_QUOTA = 600
 QUOTA_KEY = "csbs_quota_backups"  # control key: {project_id: backups quota}
-BUSY_CLAIM = "csbs-protecting:{}"  # held by an item while its server is being backed up
-RESTORE_CLAIM = "csbs-restoring:{}"  # held by an item while a server is restored from it
 
 
 # -- the interface IMS uses ------------------------------------------------------------------
 
 def get_item(tx: Tx, project_id: str, item_id: str) -> Entity | None:
-    return tx.entities.get(KIND, item_id, project_id)
+    return ownership.owned(tx, project_id, KIND, item_id)
 
 
 def contains_system_disk(item: Entity) -> bool:
     return any(vb.get("bootable") for vb in item.doc["extend_info"]["volume_backups"])
 
 
-def has_shared_disk(item: Entity) -> bool:
-    """True if the server had a shareable volume when it was backed up (kept internally)."""
-    return bool(item.doc.get("_shared_disk"))
+def disks(item: Entity) -> list[dict[str, Any]]:
+    """The backed-up disks as {"id": source volume id, "size", "bootable"} (what image code reads)."""
+    return [{"id": vb["source_volume_id"], "size": vb["source_volume_size"], "bootable": bool(vb.get("bootable"))}
+            for vb in item.doc["extend_info"]["volume_backups"]]
+
+
+def has_shared_disk(tx: Tx, item: Entity) -> bool:
+    """True if a backed-up disk is a shared one (the one definition: domain/common/shared_disks.py)."""
+    return bool(shared_disks.shared_disks_of_backup(tx, disks(item)))
 
 
 def link_image(tx: Tx, item: Entity, image_id: str, now: float) -> None:
@@ -113,7 +118,7 @@ def protect_refusal(tx: Tx, project_id: str, server_id: str, resource_type: str 
     """Why this server cannot be backed up now (None = it can); shared by protect and check_protectable."""
     if resource_type != SERVER_TYPE:
         return ServiceError("CSBS.6003")
-    server = tx.entities.get(servers.SERVER, server_id, project_id)
+    server = ownership.owned(tx, project_id, servers.SERVER, server_id)
     if server is None:
         return ServiceError("CSBS.6000")
     if server.status not in PROTECTABLE_SERVER_STATUS:
@@ -122,12 +127,10 @@ def protect_refusal(tx: Tx, project_id: str, server_id: str, resource_type: str 
     volumes = servers.volumes_of(tx, server)
     if not volumes:
         return ServiceError("CSBS.6007")
-    shared = servers.shared_volumes(volumes)
+    shared = shared_disks.shared_volumes(volumes)
     if shared:
         return ServiceError("CSBS.6010", volume_id=shared[0].id, server_id=server_id)
-    if tx.claims.holder(BUSY_CLAIM.format(server_id)):
-        return ServiceError("CSBS.6005", id=server_id)
-    return None
+    return busy.refusal(tx, server_id, "protect")
 
 
 def quota(tx: Tx, project_id: str) -> int:
@@ -187,7 +190,6 @@ def new_item(tx: Tx, ctx: Ctx, checkpoint: Entity, server: Entity, *, name: str 
             "volume_backups": [_volume_backup(v, name, incr) for v in volumes],
         },
         "tags": list(tags or []), "updated_at": ctx.now, "protected_at": ctx.now, "policy_id": policy_id,
-        "_shared_disk": bool(servers.shared_volumes(volumes)),
     }
     return tx.entities.insert(Entity(KIND, item_id or new_uuid(), ctx.project_id, ctx.now, doc=doc, status=status,
                                      name=name, ref=checkpoint.id))
@@ -202,7 +204,7 @@ def _volume_backup(volume: Entity, name: str, incremental: bool) -> dict[str, An
 
 
 def start_protect(tx: Tx, ctx: Ctx, item: Entity) -> Task:
-    tx.claims.claim(BUSY_CLAIM.format(item.doc["resource_id"]), KIND, item.id, item.project_id)
+    busy.hold(tx, item.doc["resource_id"], busy.PROTECT, KIND, item.id, item.project_id)
     return jobs.start(tx, ctx, "csbs.protect", entity_kind=KIND, entity_id=item.id, resource_id=item.doc["resource_id"],
                       job_type="csbs_protect", payload={"checkpoint_id": item.ref})
 
@@ -312,10 +314,11 @@ def restore_refusal(tx: Tx, project_id: str, item: Entity | None, server_id: str
         return ServiceError("CSBS.3001", id="")
     if item.status != "available":
         return ServiceError("CSBS.4000")
-    server = tx.entities.get(servers.SERVER, server_id, project_id)
+    server = ownership.owned(tx, project_id, servers.SERVER, server_id)
     if server is None:
         return ServiceError("CSBS.6000")
-    if tx.claims.holder(RESTORE_CLAIM.format(server_id)):
+    refused = busy.refusal(tx, server_id, "restore")
+    if refused is not None:
         return ServiceError("CSBS.6015")
     targets = {v.id: v for v in servers.volumes_of(tx, server)}
     if not targets:
@@ -359,7 +362,7 @@ def restore(tx: Tx, ctx: Ctx, checkpoint_id: str, item_id: str, server_id: str,
     assert item is not None
     item.status = "restoring"
     _touch(tx, item, ctx.now)
-    tx.claims.claim(RESTORE_CLAIM.format(server_id), KIND, item.id, ctx.project_id)
+    busy.hold(tx, server_id, busy.RESTORE, KIND, item.id, ctx.project_id)
     restore_id = new_uuid()
     task = jobs.start(tx, ctx, "csbs.restore", entity_kind=KIND, entity_id=item.id, resource_id=item.id,
                       job_type="csbs_restore", payload={"restore_id": restore_id, "server_id": server_id})
@@ -429,7 +432,7 @@ jobs.register(jobs.OpSpec(REPLICATE, "csbs_replicate", _replicate_settled, _repl
 
 def seed_item(tx: Tx, ctx: Ctx, spec: dict[str, Any]) -> Entity:
     """Store a backup directly (no protect rules: a server with a shared disk may be backed up here)."""
-    server = tx.entities.get(servers.SERVER, spec["server_id"], ctx.project_id)
+    server = ownership.owned(tx, ctx.project_id, servers.SERVER, spec["server_id"])
     if server is None:
         raise LookupError(f"server {spec['server_id']} not found in project {ctx.project_id}")
     plan = {"id": f"fake_{new_uuid()}", "name": f"server protect plan for {server.id}",

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import jobs, servers, vaults
+from emulator.domain.common import busy, ownership, shared_disks
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import new_uuid
@@ -33,7 +34,6 @@ SERVER_TYPE = "OS::Nova::Server"
 STATUSES = ("available", "protecting", "deleting", "error", "restoring")
 DELETABLE = ("available", "error")
 PROTECTABLE_SERVER_STATUS = ("ACTIVE", "SHUTOFF")
-BUSY_CLAIM = "cbr-protecting:{}"
 CREATE_OP, DELETE_OP = "cbr.create_checkpoint", "cbr.delete"
 MEMBER_STATUSES = ("pending", "accepted", "rejected")
 OWN_TYPES = ("private", "shared", "all_granted")
@@ -45,13 +45,13 @@ SHARED_MARK = "_member_id"  # on the in-memory copy get_item answers for a backu
 
 def get_item(tx: Tx, project_id: str, item_id: str) -> Entity | None:
     """The project's own backup, or a copy of one another project shared with it (accepted)."""
-    own = tx.entities.get(KIND, item_id, project_id)
-    if own is not None:
-        return own
-    member = accepted_member(tx, item_id, project_id)
-    backup = tx.entities.get(KIND, item_id) if member else None
-    if member is None or backup is None:
+    found = ownership.resolve(tx, project_id, KIND, item_id)
+    if found is None or (found.state == ownership.SHARED and found.member_status != "accepted"):
         return None
+    if found.state == ownership.OWNED:
+        return found.entity
+    backup, member = found.entity, accepted_member(tx, item_id, project_id)
+    assert member is not None
     doc = {**backup.doc, "shared_to_us": True, SHARED_MARK: member.id,
            "os_images_data": [{"image_id": member.doc["image_id"]}] if member.doc.get("image_id") else []}
     return Entity(KIND, backup.id, backup.project_id, backup.created_at, doc=doc, status=backup.status,
@@ -62,8 +62,14 @@ def contains_system_disk(item: Entity) -> bool:
     return any(v.get("bootable") for v in item.doc["volumes"])
 
 
-def has_shared_disk(item: Entity) -> bool:
-    return any(v.get("shareable") for v in item.doc["volumes"])
+def disks(item: Entity) -> list[dict[str, Any]]:
+    """The backed-up disks as {"id": source volume id, "size", "bootable", "shareable"?}."""
+    return [dict(v) for v in item.doc["volumes"]]
+
+
+def has_shared_disk(tx: Tx, item: Entity) -> bool:
+    """True if a backed-up disk is a shared one (the one definition: domain/common/shared_disks.py)."""
+    return bool(shared_disks.shared_disks_of_backup(tx, disks(item)))
 
 
 def link_image(tx: Tx, item: Entity, image_id: str, now: float) -> None:
@@ -123,7 +129,7 @@ jobs.register(jobs.OpSpec(DELETE_OP, "cbrDeleteBackup", _delete_done, _delete_fa
 def _volumes(tx: Tx, server: Entity | None) -> list[dict[str, Any]]:
     if server is None:  # server gone or elsewhere: a plain 40 GB system disk
         return [{"id": new_uuid(), "size": 40, "bootable": True, "shareable": False}]
-    return [{"id": v.id, "size": v.doc["size"], "bootable": v.doc["bootable"], "shareable": servers.is_shared(v)}
+    return [{"id": v.id, "size": v.doc["size"], "bootable": v.doc["bootable"], "shareable": shared_disks.is_shared(v)}
             for v in servers.volumes_of(tx, server)]
 
 
@@ -132,7 +138,7 @@ def new_backup(tx: Tx, ctx: Ctx, project_id: str, server_id: str, *, status: str
                volumes: list[dict[str, Any]] | None = None, os: dict[str, str] | None = None,
                checkpoint_id: str | None = None, name: str | None = None, description: str = "",
                auto_trigger: bool = False, incremental: bool = False, retention_days: int | None = None) -> Entity:
-    server = tx.entities.get(servers.SERVER, server_id, project_id)
+    server = ownership.owned(tx, project_id, servers.SERVER, server_id)
     doc = {"server_id": server_id, "vault_id": vault_id or new_uuid(), "shared_to_us": shared_to_us,
            "volumes": volumes if volumes is not None else _volumes(tx, server), "os_images_data": [],
            "os_version": (os or {}).get("os_version") or (server.doc.get("os_version") if server else None),
@@ -176,14 +182,13 @@ def _refusal(tx: Tx, server: Entity) -> tuple[str, str] | None:
     """Why a bound server is skipped by a checkpoint (the code and reason listed in skipped_resources)."""
     if server.status not in PROTECTABLE_SERVER_STATUS:
         return "BackupService.7101", f"Server status {server.status} forbids backup."
-    shared = servers.shared_volumes(servers.volumes_of(tx, server))
+    shared = shared_disks.shared_volumes(servers.volumes_of(tx, server))
     if len(shared) > 1:
         return "BackupService.7107", "Too many shared disks; exclude them and retry."
     if shared:
         return "BackupService.7106", f"Shared disk {shared[0].id} cannot be backed up."
-    if tx.claims.holder(BUSY_CLAIM.format(server.id)) or tx.claims.holder(servers.imaging_claim(server.id)):
-        return "BackupService.6125", "A backup task is already running."
-    return None
+    refused = busy.refusal(tx, server.id, "checkpoint")
+    return (refused.code, refused.message) if refused is not None else None
 
 
 def create_checkpoint(tx: Tx, ctx: Ctx, vault_id: str, params: dict[str, Any]) -> Entity:
@@ -202,7 +207,7 @@ def create_checkpoint(tx: Tx, ctx: Ctx, vault_id: str, params: dict[str, Any]) -
             raise ServiceError("BackupService.9900", f"Invalid resources provided: {rid} is not in vault {vault_id}.")
     taken, skipped = [], []
     for rid in wanted:
-        server = tx.entities.get(servers.SERVER, rid, ctx.project_id)
+        server = ownership.owned(tx, ctx.project_id, servers.SERVER, rid)
         why = ("BackupService.7100", "Server not found.") if server is None else _refusal(tx, server)
         if why:
             skipped.append(_skip(rid, bound[rid].get("name", ""), *why))
@@ -228,7 +233,7 @@ def _backup_of_server(tx: Tx, ctx: Ctx, vault: Entity, res: dict[str, Any], serv
     excluded = set((res.get("extra_info") or {}).get("exclude_volumes") or [])
     vols = [v for v in _volumes(tx, server) if v["id"] not in excluded]
     first = tx.entities.count(KIND, ctx.project_id, [("ref", "=", server.id)]) == 0
-    tx.claims.claim(BUSY_CLAIM.format(server.id), CHECKPOINT, cp_id, ctx.project_id)
+    busy.hold(tx, server.id, busy.CHECKPOINT, CHECKPOINT, cp_id, ctx.project_id)
     return new_backup(tx, ctx, ctx.project_id, server.id, status="protecting", vault_id=vault.id, volumes=vols,
                       checkpoint_id=cp_id, name=extra["name"], description=extra["description"],
                       auto_trigger=bool(params.get("auto_trigger")),
@@ -265,7 +270,7 @@ def _finish_checkpoint(tx: Tx, task: Task, now: float, cp_status: str, backup_st
             backup.doc.update(fail_code=task.error_code, fail_reason=task.fail_reason)
         tx.entities.update(backup)
     for server_id in task.payload["servers"]:
-        tx.claims.release(BUSY_CLAIM.format(server_id))
+        busy.release(tx, server_id, busy.CHECKPOINT, task.entity_id or "")
 
 
 jobs.register(jobs.OpSpec(CREATE_OP, "cbrCreateCheckpoint", _checkpoint_done, _checkpoint_failed,
@@ -273,7 +278,7 @@ jobs.register(jobs.OpSpec(CREATE_OP, "cbrCreateCheckpoint", _checkpoint_done, _c
 
 
 def get_checkpoint(tx: Tx, project_id: str, checkpoint_id: str) -> Entity:
-    checkpoint = tx.entities.get(CHECKPOINT, checkpoint_id, project_id)
+    checkpoint = ownership.owned(tx, project_id, CHECKPOINT, checkpoint_id)
     if checkpoint is None:
         raise ServiceError("BackupService.6217", f"Restore point {checkpoint_id} does not exist.")
     return checkpoint
@@ -283,14 +288,15 @@ def get_checkpoint(tx: Tx, project_id: str, checkpoint_id: str) -> Entity:
 
 def readable(tx: Tx, project_id: str, backup_id: str) -> Entity:
     """A backup the project owns or that was shared with it (any member status)."""
-    backup = tx.entities.get(KIND, backup_id)
-    if backup is None or (backup.project_id != project_id and member_for(tx, backup_id, project_id) is None):
+    found = ownership.resolve(tx, project_id, KIND, backup_id)  # own, or shared in any member status
+    backup = found.entity if found is not None else None
+    if backup is None:
         raise ServiceError("BackupService.6200", f"Backup {backup_id} does not exist.")
     return backup
 
 
 def own(tx: Tx, project_id: str, backup_id: str) -> Entity:
-    backup = tx.entities.get(KIND, backup_id, project_id)
+    backup = ownership.owned(tx, project_id, KIND, backup_id)
     if backup is None:
         raise ServiceError("BackupService.6200", f"Backup {backup_id} does not exist.")
     return backup
@@ -425,3 +431,11 @@ def remove_member(tx: Tx, ctx: Ctx, member: Entity) -> None:
     if member.doc.get("image_id"):
         raise ServiceError("BackupService.6710")
     tx.entities.delete(MEMBER, member.id)
+
+
+def _member_status(tx: Tx, backup: Entity, project_id: str) -> str | None:
+    member = member_for(tx, backup.id, project_id)
+    return member.status if member is not None else None
+
+
+ownership.register_sharing(KIND, _member_status)

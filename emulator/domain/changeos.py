@@ -3,8 +3,9 @@
 
 Allowed states (ECS reference): a stopped server, or one whose previous OS change/reinstall failed; a
 running one only with `mode: withStopServer` (the SDK's option: the service stops it first). Meanwhile the
-server is REBUILD; afterwards it runs (the ECS starts automatically); a failed change leaves it stopped and
-marked so the change can be retried.
+server shows REBUILD (stored stopped, task_state rebuilding, so other services see a stopped server that is
+busy); afterwards it is in the state it was asked in (stopped, or running again after withStopServer); a
+failed change leaves it stopped and marked so the change can be retried.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.domain import ecs_servers, images, jobs, servers
 from emulator.domain.clock import iso_seconds
+from emulator.domain.common import busy
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.records import Entity, Task
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 OP = "ecs.changeos"
 REINSTALL_OP = "ecs.reinstallos"
 FAILED_FLAG = "os_change_failed"
+REBUILDING = "rebuilding"  # task_state while the system disk is rewritten: the server shows REBUILD
 
 
 def change_os(tx: Tx, ctx: Ctx, server_id: str, image_id: str, option: dict[str, Any] | None = None,
@@ -66,14 +69,18 @@ def _start(tx: Tx, ctx: Ctx, server: Entity, image_id: str, option: dict[str, An
                                        "whose OS change failed) can change its OS, or send mode withStopServer.")
     if not any(v.doc["bootable"] for v in servers.volumes_of(tx, server)):
         raise ServiceError("Ecs.0105", f"The server {server.id} has no system disk.")
-    servers.refuse_while_imaging(tx, server.id)
-    ecs_servers.set_status(server, "REBUILD", ctx.now)
+    busy.check(tx, server.id, "changeos")
+    server.doc.update(task_state=REBUILDING, restart_after=server.status == "ACTIVE")
+    ecs_servers.set_status(server, "SHUTOFF", ctx.now)  # withStopServer: the service stops it first
     tx.entities.update(server)
-    return jobs.start(tx, ctx, op, entity_kind=servers.SERVER, entity_id=server.id, resource_id=server.id,
+    task = jobs.start(tx, ctx, op, entity_kind=servers.SERVER, entity_id=server.id, resource_id=server.id,
                       payload={"image_id": image_id})
+    busy.hold(tx, server.id, busy.CHANGEOS, "task", task.id, ctx.project_id)
+    return task
 
 
 def _done(tx: Tx, task: Task, now: float) -> None:
+    busy.release(tx, task.entity_id or "", busy.CHANGEOS, task.id)
     server = tx.entities.get(servers.SERVER, task.entity_id or "")
     img = tx.entities.get(images.KIND, task.payload["image_id"])
     if server is None or img is None:
@@ -81,7 +88,8 @@ def _done(tx: Tx, task: Task, now: float) -> None:
     server.doc.update(image_id=img.id, os_version=img.doc.get("__os_version", ""),
                       os_type=img.doc.get("__os_type", "Linux"), updated=now)
     server.doc.pop(FAILED_FLAG, None)
-    ecs_servers.set_status(server, "ACTIVE", now)
+    server.doc.pop("task_state", None)
+    ecs_servers.set_status(server, "ACTIVE" if server.doc.pop("restart_after", False) else "SHUTOFF", now)
     tx.entities.update(server)
     system = next((v for v in servers.volumes_of(tx, server) if v.doc["bootable"]), None)
     if system is not None:  # the system disk is re-imaged (grown to the image's min_disk if smaller)
@@ -92,10 +100,13 @@ def _done(tx: Tx, task: Task, now: float) -> None:
 
 
 def _failed(tx: Tx, task: Task, now: float) -> None:
+    busy.release(tx, task.entity_id or "", busy.CHANGEOS, task.id)
     server = tx.entities.get(servers.SERVER, task.entity_id or "")
     if server is None:
         return
     server.doc[FAILED_FLAG] = True
+    server.doc.pop("task_state", None)
+    server.doc.pop("restart_after", None)
     ecs_servers.set_status(server, "SHUTOFF", now)
     tx.entities.update(server)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import backups, servers
+from emulator.domain.common import ownership
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import new_uuid
@@ -28,7 +29,7 @@ def server_claim(server_id: str) -> str:
 
 
 def get(tx: Tx, project_id: str, policy_id: str) -> Entity:
-    policy = tx.entities.get(KIND, policy_id, project_id)
+    policy = ownership.owned(tx, project_id, KIND, policy_id)
     if policy is None:
         raise ServiceError("CSBS.3000")
     return policy
@@ -97,6 +98,9 @@ def _update_operation(policy: Entity, change: dict[str, Any]) -> None:
 
 
 def _bind(tx: Tx, policy: Entity, resources: list[dict[str, Any]]) -> None:
+    for res in resources:  # only the caller's own servers: another project's (or no) server is not found
+        if ownership.owned(tx, policy.project_id, servers.SERVER, res["id"]) is None:
+            raise ServiceError("CSBS.6000", f"Server ({res['id']}) does not exist.")
     for res in resources:
         if not tx.claims.claim(server_claim(res["id"]), KIND, policy.id, policy.project_id):
             raise ServiceError("CSBS.6004", f"Server ({res['id']}) is already bound to another backup policy.")
@@ -137,7 +141,7 @@ def run(tx: Tx, ctx: Ctx, policy_id: str, params: dict[str, Any]) -> Entity:
     checkpoint = backups.new_checkpoint(tx, ctx, plan, RUN_EXTRA_INFO)
     auto = bool(params.get("auto_trigger"))
     for res in ok:
-        server = tx.entities.get(servers.SERVER, res["id"], ctx.project_id)
+        server = ownership.owned(tx, ctx.project_id, servers.SERVER, res["id"])
         assert server is not None
         item = backups.new_item(tx, ctx, checkpoint, server, name=None, auto_trigger=auto, policy_id=policy.id,
                                 incremental=True)

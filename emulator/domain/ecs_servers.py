@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.domain import jobs, servers
 from emulator.domain.clock import iso_millis
+from emulator.domain.common import busy
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.records import Entity, Task
@@ -26,6 +27,18 @@ STATUS_VIEW: dict[str, tuple[str, int, str | None]] = {
 }
 STEADY = ("ACTIVE", "SHUTOFF")  # a server in any other status is in the middle of something
 DELETE_OP, REBOOT_OP = "ecs.delete", "ecs.reboot"
+
+
+def shown_status(server: Entity) -> str:
+    """The wire status: a stopped server rewriting its system disk shows REBUILD."""
+    return "REBUILD" if server.doc.get("task_state") == "rebuilding" else server.doc["status"]
+
+
+def view_state(server: Entity) -> tuple[str, str, int, str | None]:
+    """(status, OS-EXT-STS:vm_state, power_state, task_state) as the server views render them."""
+    status = shown_status(server)
+    vm_state, power_state, task_state = STATUS_VIEW.get(status, ("active", 1, None))
+    return status, vm_state, power_state, server.doc.get("task_state") or task_state
 
 
 def set_status(server: Entity, status: str, now: float) -> None:
@@ -84,7 +97,7 @@ def delete_servers(tx: Tx, ctx: Ctx, server_ids: list[str], delete_volume: bool)
     found = [servers.get_server(tx, ctx.project_id, sid) for sid in dict.fromkeys(server_ids)]
     for server in found:
         refuse_unsteady(server)
-        servers.refuse_while_imaging(tx, server.id)
+        busy.check(tx, server.id, "delete")
     for server in found:
         server.doc["task_state"] = "deleting"
         tx.entities.update(server)
@@ -125,6 +138,7 @@ def reboot(tx: Tx, ctx: Ctx, server_ids: list[str], kind: str) -> Task:
     for server in found:
         if server.status != "ACTIVE" or server.doc.get("task_state"):
             raise ServiceError("Ecs.0100", f"Only a running server can be rebooted; {server.id} is {server.status}.")
+        busy.check(tx, server.id, "reboot")
     for server in found:
         set_status(server, "HARD_REBOOT" if kind == "HARD" else "REBOOT", ctx.now)
         tx.entities.update(server)

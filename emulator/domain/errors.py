@@ -12,15 +12,15 @@ from functools import lru_cache
 from pathlib import Path
 from string import Formatter
 
-# family prefix -> body format
-FORMATS = {
-    "IMG": "nested",  # IMS: {"error": {"message", "code"}}
-    "Ecs": "nested",
-    "EVS": "nested",
-    "CSBS": "flat",  # {"error_code", "error_msg"}
-    "BackupService": "flat",
-    "APIGW": "gateway",  # {"error_msg", "error_code", "request_id"}
+# The one table of error body formats: service -> (its code family, its body format). Body formats:
+# nested {"error": {"message", "code"}}, flat {"error_code", "error_msg"}, gateway {"error_msg",
+# "error_code", "request_id"} (the API gateway: auth and unknown routes). api/errors.py builds the
+# bodies, api/openapi.py documents them; a code's family says which format it is answered in.
+SERVICE_FORMATS: dict[str, tuple[str, str]] = {
+    "ims": ("IMG", "nested"), "glance": ("IMG", "nested"), "ecs": ("Ecs", "nested"), "evs": ("EVS", "nested"),
+    "csbs": ("CSBS", "flat"), "cbr": ("BackupService", "flat"), "gateway": ("APIGW", "gateway"),
 }
+FORMATS = {family: body_format for family, body_format in SERVICE_FORMATS.values()}  # code family -> format
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.domain import image_rules as rules
 from emulator.domain import image_tags, jobs, regions, servers
+from emulator.domain.common import busy, ownership
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.images import (
@@ -60,8 +61,7 @@ def _from_server(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
     server = source_server(tx, ctx.project_id, data["instance_id"])
     if server.status not in rules.SERVER_STATES_FOR_IMAGE:
         raise ServiceError("IMG.0008")
-    if tx.claims.holder(servers.imaging_claim(server.id)):
-        raise ServiceError("IMG.0010")
+    busy.check(tx, server.id, "system_image")
     system = _system_volume(tx, server)
     disks = _data_disk_requests(tx, ctx, data.get("data_images") or [], server.id)
     attrs = {**common_attrs(data), **server_os_attrs(server),
@@ -97,7 +97,7 @@ def _data_disk_requests(tx: Tx, ctx: Ctx, items: list[dict[str, Any]],
 
 def _volume(tx: Tx, ctx: Ctx, volume_id: Any) -> Entity:
     rules.check_resource_id(volume_id, "volume_id")
-    vol = tx.entities.get(servers.VOLUME, volume_id, ctx.project_id)
+    vol = ownership.owned(tx, ctx.project_id, servers.VOLUME, volume_id)
     if vol is None:
         raise ServiceError("IMG.0120", f"Volume {volume_id} does not exist.")
     if vol.status not in ("in-use", "available"):

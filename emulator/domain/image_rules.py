@@ -186,6 +186,10 @@ NOT_SYSTEM_DISK_BACKUP = "IMG.0033"
 # UNCONFIRMED (spec §5.2): the code for a CSBS backup with shared disks; the emulator uses the
 # "backup state does not allow a full-ECS image" code with its own message.
 SHARED_DISK_BACKUP = ("IMG.0132", "The backup contains shared disks; a full-ECS image cannot be created from it.")
+# UNCONFIRMED: the code for an ECS with a shared disk; the emulator uses "ECS state does not allow
+# full-ECS image creation" (the ECS twin of the backup case above); the message names the disk.
+SHARED_DISK_SERVER = ("IMG.0126", "The ECS has a shared disk ({volume_id}); a full-ECS image cannot be created "
+                                  "from it.")
 
 # action on a full-ECS image -> (code, message). Codes marked UNCONFIRMED in the spec are choices.
 WHOLE_IMAGE_REFUSALS: dict[str, tuple[str, str]] = {

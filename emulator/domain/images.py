@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from emulator.domain import image_rules as rules
 from emulator.domain import image_tags, jobs, members, numbers, public_images, servers
 from emulator.domain.clock import iso_seconds
+from emulator.domain.common import ownership
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import is_uuid, new_uuid
@@ -34,8 +35,8 @@ DEFAULT_OS = "Other Linux(64 bit)"
 def get_image(tx: Tx, project_id: str, image_id: str) -> Entity:
     if not is_uuid(image_id):
         raise rules.image_not_found(image_id)
-    img = tx.entities.get(KIND, image_id) or public_images.get(image_id)
-    if img is None or not members.can_see(tx, img, project_id):
+    img = ownership.visible(tx, project_id, KIND, image_id) or public_images.get(image_id)
+    if img is None:
         raise rules.image_not_found(image_id)
     return img
 
@@ -104,7 +105,7 @@ def new_image(tx: Tx, ctx: Ctx, name: str, src: dict[str, Any], *, status: str =
 def source_server(tx: Tx, project_id: str, server_id: str) -> Entity:
     """The ECS an image is made from (system-disk or full-ECS): IMG.0005 when it is not there."""
     rules.check_resource_id(server_id, "instance_id")
-    server = tx.entities.get(servers.SERVER, server_id, project_id)
+    server = ownership.owned(tx, project_id, servers.SERVER, server_id)
     if server is None:
         raise ServiceError("IMG.0005", f"The ECS {server_id} does not exist.")
     return server

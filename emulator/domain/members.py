@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from emulator.domain import image_rules as rules
 from emulator.domain import jobs
 from emulator.domain.clock import iso_seconds
+from emulator.domain.common import ownership
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.records import Entity, Task
@@ -63,6 +64,14 @@ def readable(tx: Tx, image_id: str, viewer: str) -> list[Entity]:
     if image is None or own is None:
         raise rules.image_not_found(image_id)
     return [own]
+
+
+def _sharing_status(tx: Tx, image: Entity, viewer: str) -> str | None:
+    """How an image is shared to a project: a public image to everyone, else its member status."""
+    return "accepted" if image.doc.get("visibility") == "public" else status_of(tx, image.id, viewer)
+
+
+ownership.register_sharing(IMAGE_KIND, _sharing_status)
 
 
 def can_see(tx: Tx, image: Entity, viewer: str) -> bool:

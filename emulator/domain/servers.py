@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.domain import jobs
 from emulator.domain.clock import iso_millis
+from emulator.domain.common import busy, ownership, shared_disks
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.records import Entity, Task
@@ -13,23 +14,10 @@ from emulator.domain.records import Entity, Task
 if TYPE_CHECKING:
     from emulator.store import Tx
 
-SERVER, VOLUME = "server", "volume"
+SERVER, VOLUME = "server", shared_disks.VOLUME
 # (action, from status) -> status once the ECS job settles
 POWER = {"os-start": ("SHUTOFF", "ACTIVE"), "os-stop": ("ACTIVE", "SHUTOFF")}
-# claims that hold a server still: a full-ECS image being made from it (IMS issue)
-IMAGING_CLAIM = "server-imaging:{}"
 DEFAULT_FLAVOR = {"id": "s6.large.2", "name": "s6.large.2", "vcpus": "2", "ram": "4096", "disk": "0"}
-
-
-def imaging_claim(server_id: str) -> str:
-    return IMAGING_CLAIM.format(server_id)
-
-
-def refuse_while_imaging(tx: Tx, server_id: str) -> None:
-    """Product rule: a source ECS must not be started (or rebuilt) while its full-ECS image is made."""
-    if tx.claims.holder(imaging_claim(server_id)):
-        raise ServiceError("Ecs.0100", f"Server {server_id} is being used to create a full-ECS image "
-                                       "and cannot be changed until the image is created.")
 
 
 # -- seeding -----------------------------------------------------------------------------
@@ -80,7 +68,7 @@ def _insert_server(tx: Tx, ctx: Ctx, project_id: str, s: dict[str, Any]) -> Enti
 # -- reads ---------------------------------------------------------------------------------
 
 def get_server(tx: Tx, project_id: str, server_id: str) -> Entity:
-    server = tx.entities.get(SERVER, server_id, project_id)
+    server = ownership.owned(tx, project_id, SERVER, server_id)
     if server is None:
         raise ServiceError("Ecs.0114", id=server_id)
     return server
@@ -93,17 +81,12 @@ def volumes_of(tx: Tx, server: Entity) -> list[Entity]:
     return sorted(ordered, key=lambda v: not v.doc["bootable"])
 
 
-def is_shared(volume: Entity) -> bool:
-    """A shareable (multiattach) EVS disk: the one definition the backup and image rules use."""
-    return bool(volume.doc.get("shareable"))
-
-
-def shared_volumes(volumes: list[Entity]) -> list[Entity]:
-    return [v for v in volumes if is_shared(v)]
+is_shared = shared_disks.is_shared  # the one definition lives in domain/common/shared_disks.py
+shared_volumes = shared_disks.shared_volumes
 
 
 def get_volume(tx: Tx, project_id: str, volume_id: str) -> Entity:
-    volume = tx.entities.get(VOLUME, volume_id, project_id)
+    volume = ownership.owned(tx, project_id, VOLUME, volume_id)
     if volume is None:
         raise ServiceError("EVS.2003", id=volume_id)
     return volume
@@ -114,10 +97,9 @@ def get_volume(tx: Tx, project_id: str, volume_id: str) -> Entity:
 def power_action(tx: Tx, ctx: Ctx, action: str, server_ids: list[str]) -> Task:
     from emulator.domain.ecs_servers import refuse_unsteady  # (it imports this module)
     servers = [get_server(tx, ctx.project_id, sid) for sid in server_ids]
-    for server in servers:
+    for server in servers:  # the busy rule: an ECS being imaged or changing its OS keeps its power state
         refuse_unsteady(server)  # building, rebuilding, rebooting or being deleted
-        if action == "os-start":
-            refuse_while_imaging(tx, server.id)
+        busy.check(tx, server.id, "start" if action == "os-start" else "stop")
     op = "ecs.start" if action == "os-start" else "ecs.stop"
     return jobs.start(tx, ctx, op, payload={"servers": server_ids, "action": action},
                       resource_id=server_ids[0] if len(server_ids) == 1 else None,

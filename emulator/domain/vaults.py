@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import servers
+from emulator.domain.common import ownership
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import new_uuid
@@ -35,14 +36,14 @@ def resource_claim(server_id: str) -> str:
 # -- reads -------------------------------------------------------------------------------------
 
 def get(tx: Tx, project_id: str, vault_id: str) -> Entity:
-    vault = tx.entities.get(KIND, vault_id, project_id)
+    vault = ownership.owned(tx, project_id, KIND, vault_id)
     if vault is None:
         raise ServiceError("BackupService.6105", f"Vault {vault_id} does not exist.")
     return vault
 
 
 def find(tx: Tx, project_id: str, vault_id: str) -> Entity | None:
-    return tx.entities.get(KIND, vault_id, project_id)
+    return ownership.owned(tx, project_id, KIND, vault_id)
 
 
 def vault_of_server(tx: Tx, server_id: str) -> str | None:
@@ -70,9 +71,10 @@ def list_vaults(tx: Tx, project_id: str, q: dict[str, Any]) -> list[Entity]:
 
 # -- writes ------------------------------------------------------------------------------------
 
-def create(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Entity:
+def create(tx: Tx, ctx: Ctx, data: dict[str, Any], vault_id: str | None = None) -> Entity:
+    """A vault of ctx's project (`vault_id` only when world seeding names one)."""
     billing = data["billing"]
-    vault_id = new_uuid()
+    vault_id = vault_id or new_uuid()
     doc = {"description": data.get("description", ""), "tags": data.get("tags", []),
            "enterprise_project_id": data.get("enterprise_project_id", "0"),
            "auto_bind": data.get("auto_bind", False), "bind_rules": data.get("bind_rules", {}),
@@ -100,6 +102,17 @@ def ensure_default(tx: Tx, ctx: Ctx) -> Entity:
         "consistent_level": "crash_consistent", "object_type": "server", "protect_type": "backup", "size": 100}})
 
 
+def ensure(tx: Tx, ctx: Ctx, vault_id: str) -> Entity | None:
+    """World seeding: the project's vault with this id, made (100 GB, server backups) if no project has it;
+    None when another project owns the id."""
+    found = find(tx, ctx.project_id, vault_id)
+    if found is not None or tx.entities.exists(KIND, vault_id):
+        return found
+    return create(tx, ctx, {"name": f"vault-{vault_id[:8]}", "resources": [], "billing": {
+        "consistent_level": "crash_consistent", "object_type": "server", "protect_type": "backup", "size": 100}},
+        vault_id=vault_id)
+
+
 def update(tx: Tx, vault: Entity, data: dict[str, Any]) -> Entity:
     if data.get("name"):
         vault.name = data["name"]
@@ -122,7 +135,7 @@ def add_resources(tx: Tx, ctx: Ctx, vault: Entity, resources: list[dict[str, Any
     for res in resources:
         if res.get("type", SERVER_TYPE) != SERVER_TYPE or vault.doc["billing"]["object_type"] != "server":
             raise ServiceError("BackupService.9900", "Invalid resource type provided.")
-        server = tx.entities.get(servers.SERVER, res["id"], ctx.project_id)
+        server = ownership.owned(tx, ctx.project_id, servers.SERVER, res["id"])
         if server is None:
             raise ServiceError("BackupService.7100", f"Server {res['id']} does not exist.")
         if vault_of_server(tx, server.id) is not None:
@@ -161,7 +174,7 @@ def delete(tx: Tx, vault: Entity, backup_count: int) -> None:
 # -- views -------------------------------------------------------------------------------------
 
 def resource_view(tx: Tx, res: dict[str, Any], backups: list[Entity]) -> dict[str, Any]:
-    server = tx.entities.get(servers.SERVER, res["id"])
+    server = tx.entities.get(servers.SERVER, res["id"])  # bound servers were resolved as owned when bound
     mine = [b for b in backups if b.doc.get("server_id") == res["id"]]
     return {"id": res["id"], "name": res.get("name", ""), "type": res["type"],
             "size": _server_size(tx, server), "protect_status": "available",

@@ -1,8 +1,9 @@
 """Full-ECS images: made from an ECS (via a new CBR backup) or from a CSBS/CBR backup.
 
-One backup -> at most one full-ECS image: the image claims "whole-image-backup:<backup id>" in the
-create transaction (tx.claims, atomic) and releases it when the image is deleted or its job fails.
-While an image is made from an ECS it holds servers.imaging_claim(server) (ECS start is refused).
+One backup -> at most one full-ECS image: common/in_use.py (the claim, and the os_images_data link
+beside it). While an image is made — from the ECS or from its CSBS/CBR backup — the image holds the
+server busy (common/busy.py, activity "imaging"): start, stop, backups and changeos are refused.
+A full-ECS image never contains shared disks, whatever its source (common/shared_disks.py).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from emulator.domain import backups, cbr_backups, jobs, servers
+from emulator.domain import backups, cbr_backups, jobs, servers, vaults
 from emulator.domain import image_rules as rules
+from emulator.domain.common import busy, in_use, ownership, shared_disks
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.images import (
@@ -32,13 +34,8 @@ if TYPE_CHECKING:
     from emulator.store import Tx
 
 BACKUP_MODULES: dict[str, ModuleType] = {"CSBS": backups, "CBR": cbr_backups}
-BACKUP_CLAIM = "whole-image-backup:{}"
 OP = "ims.create_whole_image"
-_BUSY_CLAIMS = (servers.IMAGING_CLAIM, backups.BUSY_CLAIM, cbr_backups.BUSY_CLAIM)
-
-
-def backup_claim(backup_id: str) -> str:
-    return BACKUP_CLAIM.format(backup_id)
+backup_claim = in_use.claim_token
 
 
 def create_whole_image(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
@@ -70,7 +67,7 @@ def find_backup(tx: Tx, ctx: Ctx, backup_id: str, whole_image_type: str) -> Enti
         raise ServiceError(src.unavailable, f"Backup {backup_id} is {item.status}; it must be available.")
     if not mod.contains_system_disk(item):
         raise ServiceError(rules.NOT_SYSTEM_DISK_BACKUP)
-    if mod.has_shared_disk(item):
+    if mod.has_shared_disk(tx, item):
         raise ServiceError(*rules.SHARED_DISK_BACKUP)
     return item
 
@@ -83,11 +80,20 @@ def _from_backup(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
     src = {"type": kind.lower(), "backup_kind": kind, "backup_id": item.id, "server_id": server_id,
            "backup_shared_to_us": bool(item.doc.get("shared_to_us"))}
     img = _new_whole_image(tx, ctx, data["name"], src, item, attrs)
-    if not tx.claims.claim(backup_claim(item.id), KIND, img.id, ctx.project_id):
+    if not in_use.take(tx, BACKUP_MODULES[kind], item, img.id, ctx.project_id, ctx.now):
         raise ServiceError(rules.BACKUP_SOURCES[kind].already_used)  # rolls the image back
-    BACKUP_MODULES[kind].link_image(tx, item, img.id, ctx.now)
+    held = _hold_source_server(tx, ctx, item, server_id, img.id)
     return start_job(tx, ctx, OP, [img], job_type="imsCreateWholeImageByBackupJob",
-                     payload={"backup_kind": kind, "backup_id": item.id})
+                     payload={"backup_kind": kind, "backup_id": item.id, "server_id": held})
+
+
+def _hold_source_server(tx: Tx, ctx: Ctx, item: Entity, server_id: str, image_id: str) -> str | None:
+    """The caller's own source ECS is busy while its image is made from its backup (a shared backup's
+    server belongs to another project and is left alone)."""
+    if item.doc.get("shared_to_us") or ownership.owned(tx, ctx.project_id, servers.SERVER, server_id) is None:
+        return None
+    busy.hold(tx, server_id, busy.IMAGING, KIND, image_id, ctx.project_id)
+    return server_id
 
 
 def _new_whole_image(tx: Tx, ctx: Ctx, name: str, src: dict[str, Any], item: Entity,
@@ -119,11 +125,16 @@ def _from_server(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
     if not data.get("vault_id"):
         raise ServiceError("IMG.0184", "vault_id is required to create a full-ECS image from an ECS.")
     rules.check_resource_id(data["vault_id"], "vault_id")
+    if vaults.find(tx, ctx.project_id, data["vault_id"]) is None:  # another project's vault is not found
+        raise ServiceError("IMG.0184", f"Vault {data['vault_id']} does not exist.")
     if server.status not in rules.SERVER_STATES_FOR_WHOLE_IMAGE:
         raise ServiceError("IMG.0126")
-    if any(tx.claims.holder(c.format(server_id)) for c in _BUSY_CLAIMS):
-        raise ServiceError("IMG.0136")  # imaged already, or CSBS/CBR is backing it up
-    volumes = [v for v in servers.volumes_of(tx, server) if not servers.is_shared(v)]
+    volumes = servers.volumes_of(tx, server)
+    shared = shared_disks.shared_volumes(volumes)
+    if shared:  # a full-ECS image never holds shared disks; CBR would refuse this backup (7106)
+        code, message = rules.SHARED_DISK_SERVER
+        raise ServiceError(code, message.format(volume_id=shared[0].id))
+    busy.check(tx, server_id, "image")  # imaged already, being backed up or changing its OS
     backup = cbr_backups.new_backup(
         tx, ctx, ctx.project_id, server_id, status="protecting", vault_id=data["vault_id"],
         volumes=[{"id": v.id, "size": v.doc["size"], "bootable": v.doc["bootable"], "shareable": False}
@@ -132,9 +143,8 @@ def _from_server(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
     attrs = {**common_attrs(data), **server_os_attrs(server),
              "min_disk": _system_size("CBR", backup), "__originalimagename": server.doc.get("image_id", "")}
     img = _new_whole_image(tx, ctx, data["name"], src, backup, attrs)
-    tx.claims.claim(backup_claim(backup.id), KIND, img.id, ctx.project_id)
-    tx.claims.claim(servers.imaging_claim(server_id), KIND, img.id, ctx.project_id)
-    cbr_backups.link_image(tx, backup, img.id, ctx.now)
+    in_use.take(tx, cbr_backups, backup, img.id, ctx.project_id, ctx.now)
+    busy.hold(tx, server_id, busy.IMAGING, KIND, img.id, ctx.project_id)
     return start_job(tx, ctx, OP, [img], job_type="imsCreateWholeImageByInstanceJob",
                      payload={"backup_kind": "CBR", "backup_id": backup.id, "made_backup": True,
                               "server_id": server_id})
@@ -150,7 +160,8 @@ def _done(tx: Tx, task: Task, now: float) -> None:
             backup.status = "available"
             tx.entities.update(backup)
     if task.payload.get("server_id"):
-        tx.claims.release(servers.imaging_claim(task.payload["server_id"]))
+        for image_id in task.payload.get("images", []):
+            busy.release(tx, task.payload["server_id"], busy.IMAGING, image_id)
 
 
 def _failed(tx: Tx, task: Task, now: float) -> None:
@@ -163,7 +174,7 @@ def _failed(tx: Tx, task: Task, now: float) -> None:
         tx.entities.delete(mod.KIND, item.id)
     else:
         for image_id in task.payload.get("images", []):
-            mod.unlink_image(tx, item, image_id, now)
+            in_use.free(tx, mod, item, image_id, now)
 
 
 jobs.register(jobs.OpSpec(OP, "imsCreateWholeImageByBackupJob", _done, _failed, fail_code="IMG.0014"))
@@ -186,7 +197,7 @@ def detach_backup(tx: Tx, ctx: Ctx, img: Entity, delete_backup: bool) -> None:
     if found is None:
         return
     mod, item = found
-    mod.unlink_image(tx, item, img.id, ctx.now)
+    in_use.free(tx, mod, item, img.id, ctx.now)
     if delete_backup:
         try:
             mod.start_delete(tx, ctx, item)
@@ -212,8 +223,7 @@ def replicate_backup(tx: Tx, ctx: Ctx, img: Entity, copy: Entity, dest_project: 
     copy.doc["__backup_id"] = replica.id
     copy.doc["_source"].update(backup_kind="CBR", backup_id=replica.id)
     tx.entities.update(copy)
-    tx.claims.claim(backup_claim(replica.id), KIND, copy.id, dest_project)
-    cbr_backups.link_image(tx, replica, copy.id, ctx.now)
+    in_use.take(tx, cbr_backups, replica, copy.id, dest_project, ctx.now)
 
 
 def drop_replica_backup(tx: Tx, image_id: str, now: float) -> None:

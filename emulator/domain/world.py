@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emulator.domain import backups, cbr_backups, image_create, images, jobs, servers, whole_images
+from emulator.domain import backups, cbr_backups, image_create, images, jobs, servers, vaults, whole_images
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import new_uuid
@@ -119,6 +119,8 @@ def _create(tx: Tx, ctx: Ctx, spec: dict[str, Any], path: str) -> Task:
         return whole_images.create_whole_image(tx, ctx, {**common, "backup_id": spec["backup_id"],
                                                          "whole_image_type": _backup_type(tx, ctx, spec, path)})
     if spec["source"] == "server" and spec.get("whole"):
+        if vaults.ensure(tx, ctx, spec["vault_id"]) is None:
+            raise WorldError(f"{path}.vault_id: vault {spec['vault_id']} belongs to another project")
         return whole_images.create_whole_image(tx, ctx, {**common, "instance_id": spec["server_id"],
                                                          "vault_id": spec["vault_id"]})
     if spec["source"] == "server":

@@ -91,7 +91,12 @@ class ParityReport:
         """Compare the emulator's answer with the upstream's, as the contract tests compare with a recording."""
         recorded = {"status": ex.answer.status, "response": parse_json(ex.answer.body)}
         found = self._cmp.compare_response(name, recorded, ours.status, parse_json(ours.body))
-        lines = [self.ph.text(str(p)) for p in found]
+        return self._note(ex, name, [self.ph.text(str(p)) for p in found])
+
+    def failed(self, ex: Exchange, name: str, why: str) -> list[str]:
+        return self._note(ex, name, [self.ph.text(f"[emulator] $: no answer ({why})")])
+
+    def _note(self, ex: Exchange, name: str, lines: list[str]) -> list[str]:
         with self._lock:
             self.calls[ex.operation] += 1
             if lines:

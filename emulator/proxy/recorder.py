@@ -18,6 +18,7 @@ from emulator.proxy.scrub import Placeholders
 
 KEPT_RESPONSE_HEADERS = ("content-type", "cache-control", "location", "retry-after", "x-request-id",
                          "x-openstack-request-id")
+MAX_TEXT = 65536  # a non-JSON body longer than this is recorded by its size only
 NOTE = ("live traffic recorded by ims-emulator record {version}; account, project, domain and user ids, access "
         "keys, request ids and addresses are placeholders, consistent within the session")
 
@@ -95,8 +96,9 @@ class Recorder:
             "sequence": ex.seq,
             "note": NOTE.format(version=__version__),
         }
-        if isinstance(rec["response"], str) and len(rec["response"]) > 65536:
-            rec["response"] = f"<{len(ex.answer.body)} bytes, not JSON>"
+        for key, raw in (("request", ex.body), ("response", ex.answer.body)):
+            if isinstance(rec[key], str) and (len(raw) > MAX_TEXT or "\ufffd" in rec[key]):
+                rec[key] = f"<{len(raw)} bytes, not JSON>"  # an image file upload, a binary answer
         return rec
 
     def _write_session(self) -> None:

@@ -113,13 +113,26 @@ class Proxy:
         name = self.recorder.record(ex)
         note = ""
         if self.shadow is not None and self.report is not None:
-            ours = compare_in_shadow(self.shadow, self.ids, ex)
-            self.ids.learn(parse_json(answer.body), parse_json(ours.body))
-            found = self.report.add(ex, name, ours)
-            note = f"parity: {len(found)} difference(s)" if found else "parity: same"
+            note = self._compare(ex, name)
         self._log(method, route, raw_path, service, answer.status, t0, note)
         out = [(k, v) for k, v in answer.headers if k.lower() not in HOP_BY_HOP]
         return Response(answer.body, status=f"{answer.status} {answer.reason}", headers=out)
+
+    def _compare(self, ex: Exchange, name: str) -> str:
+        """Parity: the emulator's answer to the same request, compared. Whatever happens there, the client still
+        gets the upstream's answer; an emulator that fails is a difference like any other."""
+        shadow, report = self.shadow, self.report
+        if shadow is None or report is None:
+            return ""
+        try:
+            ours = compare_in_shadow(shadow, self.ids, ex)
+        except Exception as exc:  # noqa: BLE001 - the emulator's failure is a finding, not the client's problem
+            log.warning("parity: the emulator did not answer %s: %s", ex.operation, exc)
+            report.failed(ex, name, f"{type(exc).__name__}: {exc}")
+            return "parity: the emulator did not answer"
+        self.ids.learn(parse_json(ex.answer.body), parse_json(ours.body))
+        found = report.add(ex, name, ours)
+        return f"parity: {len(found)} difference(s)" if found else "parity: same"
 
     # -- routing helpers ------------------------------------------------------------------------------------
     def _service(self, route: routes.Route | None) -> str:

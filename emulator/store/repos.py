@@ -144,6 +144,12 @@ class Claims:
     def release(self, token: str) -> None:
         self.conn.execute("DELETE FROM claims WHERE token=?", (token,))
 
+    def tokens_with_prefix(self, prefix: str) -> list[str]:
+        """Every held token starting with `prefix` (a range scan on the primary key)."""
+        rows = self.conn.execute("SELECT token FROM claims WHERE token >= ? AND token < ? ORDER BY token",
+                                 (prefix, prefix + "\uffff"))
+        return [r[0] for r in rows]
+
     def release_owner(self, owner_kind: str, owner_id: str) -> None:
         self.conn.execute("DELETE FROM claims WHERE owner_kind=? AND owner_id=?", (owner_kind, owner_id))
 
