@@ -244,3 +244,24 @@ def test_parity_with_an_emulator_that_does_not_answer_still_serves_the_client(tm
     assert sum(row["calls"] for row in report.values()) == sum(row["differing_calls"] for row in report.values()) == 7
     assert all(d["difference"].startswith("[emulator] $: no answer (UpstreamError: ConnectionRefusedError")
                for row in report.values() for d in row["differences"])
+
+
+def test_ims_emulator_parity_mirrors_the_upstreams_servers_and_finds_no_difference(tmp_path: Path) -> None:
+    upstream = strict_upstream()
+    out = tmp_path / "cli-parity"
+    cmd = [sys.executable, "-m", "emulator", "parity", "--upstream", upstream.url, "--allow-http", "--out", str(out),
+           "--port", "0", "--project-id", REAL_PROJECT, "--credentials", f"{UP_AK}:{UP_SK}"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        mirrored = proc.stdout.readline()  # type: ignore[union-attr]
+        listening = proc.stdout.readline()  # type: ignore[union-attr]
+        assert "3 server(s) read from the upstream" in mirrored, mirrored + proc.stderr.read()  # type: ignore
+        drive(listening.split("listening on ", 1)[1].split()[0])
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+        upstream.stop()
+    report = json.loads((out / "parity.json").read_text())
+    assert sum(row["calls"] for row in report.values()) == 7
+    assert {op: row["differences"] for op, row in report.items() if row["differences"]} == {}
+    assert "7 of 7 operations answer like the upstream" in (out / "parity.md").read_text()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from emulator.proxy.cli import parse_credentials, parse_upstreams
 from emulator.proxy.idmap import IdMap
+from emulator.proxy.mirror import world_from_upstream
 from emulator.proxy.routes import match
 from emulator.proxy.scrub import Placeholders
 
@@ -71,3 +74,25 @@ def test_upstream_options() -> None:
     assert parse_credentials("AK1:SK/with:colon") == ("AK1", "SK/with:colon")
     with pytest.raises(ValueError, match="AK:SK"):
         parse_credentials("justanak")
+
+
+def test_the_parity_world_copies_running_and_stopped_servers_with_their_disks() -> None:
+    servers = {"servers": [
+        {"id": "s-1", "name": "app", "status": "SHUTOFF", "flavor": {"id": "s6.large.2", "vcpus": "2", "gpus": []},
+         "metadata": {"os_type": "Linux", "image_name": "Ubuntu 22.04", "metering.image_id": "img-1"},
+         "addresses": {"vpc": [{"addr": "10.0.0.5"}]}, "OS-EXT-AZ:availability_zone": "ap-southeast-1a",
+         "os-extended-volumes:volumes_attached": [{"id": "v-1"}, {"id": "v-2"}]},
+        {"id": "s-2", "name": "broken", "status": "ERROR"}]}
+    volumes = {"v-1": {"id": "v-1", "size": 40, "bootable": "true", "multiattach": False, "volume_type": "SSD"},
+               "v-2": {"id": "v-2", "size": 100, "bootable": "false", "multiattach": True, "volume_type": "odd"}}
+
+    def fetch(service: str, path: str) -> Any:
+        return servers if service == "ecs" else {"volume": volumes[path.rsplit("/", 1)[1]]}
+
+    world = world_from_upstream(fetch, PROJECT, "ecs.ap-southeast-1.myhuaweicloud.com")
+    assert world == {"projects": [{"project_id": PROJECT, "region": "ap-southeast-1", "servers": [
+        {"id": "s-1", "name": "app", "status": "SHUTOFF", "flavor": {"id": "s6.large.2", "vcpus": "2"},
+         "os_type": "Linux", "os_version": "Ubuntu 22.04", "availability_zone": "ap-southeast-1a",
+         "image_id": "img-1", "private_ip": "10.0.0.5",
+         "volumes": [{"id": "v-1", "size": 40, "bootable": True, "shareable": False, "volume_type": "SSD"},
+                     {"id": "v-2", "size": 100, "bootable": False, "shareable": True}]}]}]}

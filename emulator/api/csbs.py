@@ -128,14 +128,8 @@ def _protectable(tx: Any, ref: dict[str, Any]) -> dict[str, Any]:
 
 def _restorable(tx: Any, ref: dict[str, Any]) -> dict[str, Any]:
     target = ref["target"]
-    item = backups.get_item(tx, ctx().project_id, ref["checkpoint_item_id"])
-    refusal = None
-    if target["resource_type"] != backups.SERVER_TYPE:
-        refusal = ServiceError("CSBS.6013")
-    elif item is None:
-        refusal = ServiceError("CSBS.3001", id=ref["checkpoint_item_id"])
-    else:
-        refusal = backups.restore_refusal(tx, ctx().project_id, item, target["resource_id"], target["volumes"])
+    refusal = backups.restorable_refusal(tx, ctx().project_id, ref["checkpoint_item_id"], target["resource_type"],
+                                         target["resource_id"], target["volumes"])
     return {"resource_id": target["resource_id"], "resource_type": target["resource_type"],
             "result": refusal is None, "error_msg": refusal.message if refusal else "",
             "error_code": refusal.code if refusal else ""}

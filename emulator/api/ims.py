@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import Schema
 
+from emulator.api import json_patch
 from emulator.api.ops import body_json, ctx, db, load, operation
 from emulator.api.schemas import ims as schemas
 from emulator.domain import image_create, image_list, images, whole_images
@@ -166,7 +167,7 @@ def list_images() -> Response:
 
 
 def patch_image(image_id: str, fields: frozenset[str], statuses: tuple[str, ...] = ("active",)) -> Response:
-    ops = images.normalise_patch(body_json())
+    ops = json_patch.normalise_patch(body_json())
     with db().write() as tx:
         img = images.update_image(tx, ctx(), image_id, ops, statuses)
     return jsonify(images.image_view(img, fields))

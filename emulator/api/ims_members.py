@@ -25,10 +25,7 @@ def _not_found(image_id: str, member_id: str) -> ServiceError:
 
 def _batch_body() -> dict[str, Any]:
     data = load(schemas.BatchMembersBody(), body_json())
-    if data["domains"] or data["organizations"]:
-        raise ServiceError("IMG.0105", "Sharing with accounts or organizations is not emulated; use projects.")
-    if not data["projects"]:
-        raise ServiceError("IMG.0001", "projects: Missing data for required field.")
+    members.check_batch_targets(data["projects"], data["domains"], data["organizations"])
     return data
 
 
@@ -45,8 +42,7 @@ def batch_add_members() -> Response:
 @operation("ims.batch_update_members")
 def batch_update_members() -> Response:
     data = load(schemas.BatchUpdateMembersBody(), body_json())
-    if data["project_id"] != ctx().project_id:  # only the recipient answers a share
-        raise ServiceError("IMG.0067", "project_id must be the project accepting or rejecting the images.")
+    members.check_answering_project(data["project_id"], ctx().project_id)
     with db().write() as tx:
         task = members.start_update(tx, ctx(), data["images"], data["status"], data.get("vault_id"))
     return jsonify({"job_id": task.id})
@@ -131,11 +127,7 @@ def glance_add_image_member(image_id: str) -> Response:
     data = load(schemas.GlanceAddMemberBody(), body_json())
     c = ctx()
     with db().write() as tx:
-        image = members.check_add(tx, c.project_id, [image_id], [data["member"]])[0]
-        if members.get(tx, image_id, data["member"]) is not None:
-            raise ServiceError("IMG.0112", f"Project {data['member']} is already a member of image {image_id}.",
-                               status=409)
-        member = members.add(tx, image, data["member"], c.now)
+        member = members.add_one(tx, c.project_id, image_id, data["member"], c.now)
     return jsonify(members.view(member, with_type=False))
 
 

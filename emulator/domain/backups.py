@@ -49,9 +49,14 @@ def contains_system_disk(item: Entity) -> bool:
 
 
 def disks(item: Entity) -> list[dict[str, Any]]:
-    """The backed-up disks as {"id": source volume id, "size", "bootable"} (what image code reads)."""
-    return [{"id": vb["source_volume_id"], "size": vb["source_volume_size"], "bootable": bool(vb.get("bootable"))}
-            for vb in item.doc["extend_info"]["volume_backups"]]
+    """The backed-up disks as {"id": source volume id, "size", "bootable", "shareable"} (what image code reads);
+    `shareable` is False: whether a disk is shared is asked of its volume (has_shared_disk)."""
+    return [{"id": vb["source_volume_id"], "size": vb["source_volume_size"], "bootable": bool(vb.get("bootable")),
+             "shareable": False} for vb in item.doc["extend_info"]["volume_backups"]]
+
+
+def server_of(item: Entity) -> str:
+    return str(item.doc.get("resource_id") or "")
 
 
 def has_shared_disk(tx: Tx, item: Entity) -> bool:
@@ -333,6 +338,17 @@ def restore_refusal(tx: Tx, project_id: str, item: Entity | None, server_id: str
     if server.doc.get("availability_zone") != item.doc["extend_info"].get("resource_az"):
         return ServiceError("CSBS.6025")
     return None
+
+
+def restorable_refusal(tx: Tx, project_id: str, item_id: str, resource_type: str, server_id: str,
+                       mapping: list[dict[str, str]]) -> ServiceError | None:
+    """check_restorable's verdict for one target: only servers (CSBS.6013), a backup of the caller's."""
+    if resource_type != SERVER_TYPE:
+        return ServiceError("CSBS.6013")
+    item = get_item(tx, project_id, item_id)
+    if item is None:
+        return ServiceError("CSBS.3001", id=item_id)
+    return restore_refusal(tx, project_id, item, server_id, mapping)
 
 
 def _pair_refusal(backup: dict[str, Any] | None, volume: Entity | None) -> ServiceError | None:

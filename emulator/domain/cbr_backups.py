@@ -1,7 +1,6 @@
 """CBR backups (kind "cbr_backup"), the checkpoints that make them, and backup sharing (members).
 
-IMS treats CBR and CSBS backups alike through get_item, contains_system_disk, has_shared_disk,
-link_image, unlink_image, start_delete (same interface as domain/backups.py).
+IMS treats CBR and CSBS backups alike: both modules implement common/backup_source.BackupSource.
 
 - A checkpoint (kind "cbr_checkpoint") backs up servers of one vault: one backup per server, all
   "protecting" until the task "cbr.create_checkpoint" settles (available, or error on failure).
@@ -63,8 +62,12 @@ def contains_system_disk(item: Entity) -> bool:
 
 
 def disks(item: Entity) -> list[dict[str, Any]]:
-    """The backed-up disks as {"id": source volume id, "size", "bootable", "shareable"?}."""
-    return [dict(v) for v in item.doc["volumes"]]
+    """The backed-up disks as {"id": source volume id, "size", "bootable", "shareable"}."""
+    return [{"shareable": False, **v} for v in item.doc["volumes"]]
+
+
+def server_of(item: Entity) -> str:
+    return str(item.doc.get("server_id") or "")
 
 
 def has_shared_disk(tx: Tx, item: Entity) -> bool:

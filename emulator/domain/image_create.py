@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import image_rules as rules
-from emulator.domain import image_tags, jobs, regions, servers
+from emulator.domain import image_tags, jobs, regions, servers, whole_images
 from emulator.domain.common import busy, ownership
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
@@ -285,7 +285,6 @@ def copy_cross_region(tx: Tx, ctx: Ctx, image_id: str, data: dict[str, Any]) -> 
            "whole": is_whole_image(img), "replicated_from_backup_image": is_whole_image(img)}
     copy = new_image(tx, ctx, data["name"], src, project_id=dest["project_id"], attrs=attrs)
     if is_whole_image(img):
-        from emulator.domain import whole_images
         whole_images.replicate_backup(tx, ctx, img, copy, dest["project_id"], data["vault_id"])
     # the job lives in the source project (clients poll it there); the copy is in the destination
     return start_job(tx, ctx, "ims.copy_image_cross_region", [copy])

@@ -9,6 +9,7 @@ key "_source" (never rendered): {"type", "server_id"?, "backup_id"?, "whole",
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,16 @@ KIND = "image"
 STATUSES = ("queued", "saving", "active", "killed", "deleted")
 EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
 DEFAULT_OS = "Other Linux(64 bit)"
+
+
+# what else goes with a deleted image, registered by the modules that make images with a source to
+# detach (whole_images: its backup), so this module imports none of them
+OnDelete = Callable[["Tx", Ctx, Entity, bool], None]
+ON_DELETE: list[OnDelete] = []
+
+
+def register_on_delete(hook: OnDelete) -> None:
+    ON_DELETE.append(hook)
 
 
 # -- the contract ------------------------------------------------------------------------------
@@ -254,31 +265,6 @@ UPDATABLE = {"name", "__description", "__support_xen", "__support_largememory", 
 MARKET_ATTRS = {"__imagetype": "market", "__system_support_market": "true"}
 
 
-def normalise_patch(ops: Any) -> list[dict[str, Any]]:
-    """v2.1 json-patch [{op, path, value}] or v2.0 [{"replace": "/attr", "value"}] -> [{op, attr, value}]."""
-    if not isinstance(ops, list) or not ops:
-        raise ServiceError("IMG.0001", "The request body must be a non-empty JSON array of patch operations.")
-    out = []
-    for item in ops:
-        if not isinstance(item, dict):
-            raise ServiceError("IMG.0001", "Each patch operation must be an object.")
-        op = item.get("op")
-        path = item.get("path")
-        if op is None:  # v2.0 form
-            found = [k for k in ("add", "replace", "remove") if k in item]
-            if len(found) != 1:
-                raise ServiceError("IMG.0001", "Patch operation must be add, replace or remove.")
-            op, path = found[0], item[found[0]]
-        if op not in ("add", "replace", "remove"):
-            raise ServiceError("IMG.0001", f"Unsupported patch operation {op}.")
-        if not isinstance(path, str) or not path.startswith("/") or len(path) < 2:
-            raise ServiceError("IMG.0001", "Patch path must look like /<attribute>.")
-        if op != "remove" and "value" not in item:
-            raise ServiceError("IMG.0001", f"Patch operation {op} needs a value.")
-        out.append({"op": op, "attr": path[1:], "value": item.get("value")})
-    return out
-
-
 def update_image(tx: Tx, ctx: Ctx, image_id: str, ops: list[dict[str, Any]],
                  statuses: tuple[str, ...] = ("active",)) -> Entity:
     """statuses: IMS-native PATCH updates only active images; the Glance PATCH also a queued one."""
@@ -354,9 +340,8 @@ def delete_image(tx: Tx, ctx: Ctx, image_id: str, delete_backup: bool) -> None:
     task = pending_task(tx, img)
     if task is not None and task.op != "ims.export_image":
         raise ServiceError("IMG.0090")
-    if is_whole_image(img):
-        from emulator.domain import whole_images
-        whole_images.detach_backup(tx, ctx, img, delete_backup)
+    for hook in ON_DELETE:  # e.g. a full-ECS image's backup is unlinked (and deleted if asked)
+        hook(tx, ctx, img, delete_backup)
     tx.claims.release_owner(KIND, img.id)
     members.delete_for_image(tx, img.id)
     tx.entities.delete(KIND, img.id)

@@ -127,6 +127,28 @@ def shareable_image(tx: Tx, owner: str, image_id: str) -> Entity:
     return image
 
 
+def check_batch_targets(projects: list[str], domains: list[str], organizations: list[str]) -> None:
+    """A v1 batch share names projects only: accounts and organizations are not emulated (IMG.0105)."""
+    if domains or organizations:
+        raise ServiceError("IMG.0105", "Sharing with accounts or organizations is not emulated; use projects.")
+    if not projects:
+        raise ServiceError("IMG.0001", "projects: Missing data for required field.")
+
+
+def check_answering_project(named: str, caller: str) -> None:
+    """Only the recipient answers a share: the body's project_id must be the caller (IMG.0067)."""
+    if named != caller:
+        raise ServiceError("IMG.0067", "project_id must be the project accepting or rejecting the images.")
+
+
+def add_one(tx: Tx, owner: str, image_id: str, project: str, now: float) -> Entity:
+    """Glance's synchronous add of one member; an existing member is a conflict (409 IMG.0112)."""
+    image = check_add(tx, owner, [image_id], [project])[0]
+    if get(tx, image_id, project) is not None:
+        raise ServiceError("IMG.0112", f"Project {project} is already a member of image {image_id}.", status=409)
+    return add(tx, image, project, now)
+
+
 def check_add(tx: Tx, owner: str, image_ids: list[str], projects: list[str]) -> list[Entity]:
     """All of a batch add, checked before anything is written."""
     images = [shareable_image(tx, owner, i) for i in dict.fromkeys(image_ids)]

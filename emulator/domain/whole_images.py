@@ -8,12 +8,12 @@ A full-ECS image never contains shared disks, whatever its source (common/shared
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import backups, cbr_backups, jobs, servers, vaults
 from emulator.domain import image_rules as rules
 from emulator.domain.common import busy, in_use, ownership, shared_disks
+from emulator.domain.common.backup_source import BackupSource, system_disk_size
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.images import (
@@ -22,7 +22,9 @@ from emulator.domain.images import (
     common_attrs,
     images_done,
     images_failed,
+    is_whole_image,
     new_image,
+    register_on_delete,
     server_os_attrs,
     source,
     source_server,
@@ -33,7 +35,9 @@ from emulator.domain.records import Entity, Task
 if TYPE_CHECKING:
     from emulator.store import Tx
 
-BACKUP_MODULES: dict[str, ModuleType] = {"CSBS": backups, "CBR": cbr_backups}
+# whole_image_type -> the service its backups live in
+BACKUP_SOURCES: dict[str, BackupSource] = {"CSBS": backups, "CBR": cbr_backups}
+MADE_FROM_ECS: BackupSource = cbr_backups  # an image from an ECS backs it up into a CBR vault first
 OP = "ims.create_whole_image"
 backup_claim = in_use.claim_token
 
@@ -56,11 +60,11 @@ def find_backup(tx: Tx, ctx: Ctx, backup_id: str, whole_image_type: str) -> Enti
     rules.check_enum("whole_image_type", whole_image_type)
     rules.check_resource_id(backup_id, "backup_id")
     src = rules.BACKUP_SOURCES[whole_image_type]
-    mod = BACKUP_MODULES[whole_image_type]
+    mod = BACKUP_SOURCES[whole_image_type]
     item = mod.get_item(tx, ctx.project_id, backup_id)
     if item is None:
-        other = next(t for t in BACKUP_MODULES if t != whole_image_type)
-        if BACKUP_MODULES[other].get_item(tx, ctx.project_id, backup_id) is not None:
+        other = next(t for t in BACKUP_SOURCES if t != whole_image_type)
+        if BACKUP_SOURCES[other].get_item(tx, ctx.project_id, backup_id) is not None:
             raise ServiceError(rules.BACKUP_MISMATCH, f"Backup {backup_id} is not a {whole_image_type} backup.")
         raise ServiceError(src.not_found, f"Backup {backup_id} does not exist.")
     if item.status != "available":
@@ -75,12 +79,13 @@ def find_backup(tx: Tx, ctx: Ctx, backup_id: str, whole_image_type: str) -> Enti
 def _from_backup(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
     kind = data.get("whole_image_type") or "CSBS"
     item = find_backup(tx, ctx, data["backup_id"], kind)
-    server_id = item.doc.get("resource_id") or item.doc.get("server_id") or ""
-    attrs = {**common_attrs(data), **_os_of(tx, item, server_id), "min_disk": _system_size(kind, item)}
+    source = BACKUP_SOURCES[kind]
+    server_id = source.server_of(item)
+    attrs = {**common_attrs(data), **_os_of(tx, item, server_id), "min_disk": system_disk_size(source, item)}
     src = {"type": kind.lower(), "backup_kind": kind, "backup_id": item.id, "server_id": server_id,
            "backup_shared_to_us": bool(item.doc.get("shared_to_us"))}
     img = _new_whole_image(tx, ctx, data["name"], src, item, attrs)
-    if not in_use.take(tx, BACKUP_MODULES[kind], item, img.id, ctx.project_id, ctx.now):
+    if not in_use.take(tx, source, item, img.id, ctx.project_id, ctx.now):
         raise ServiceError(rules.BACKUP_SOURCES[kind].already_used)  # rolls the image back
     held = _hold_source_server(tx, ctx, item, server_id, img.id)
     return start_job(tx, ctx, OP, [img], job_type="imsCreateWholeImageByBackupJob",
@@ -109,14 +114,6 @@ def _os_of(tx: Tx, item: Entity, server_id: str) -> dict[str, str]:
     return rules.os_attrs(version or "Other Linux(64 bit)")
 
 
-def _system_size(kind: str, item: Entity) -> int:
-    if kind == "CSBS":
-        disks = [v["source_volume_size"] for v in item.doc["extend_info"]["volume_backups"] if v.get("bootable")]
-    else:
-        disks = [v["size"] for v in item.doc["volumes"] if v.get("bootable")]
-    return max([40, *disks])
-
-
 # -- from an ECS (a CBR backup is made first) ------------------------------------------------------
 
 def _from_server(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
@@ -135,15 +132,15 @@ def _from_server(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
         code, message = rules.SHARED_DISK_SERVER
         raise ServiceError(code, message.format(volume_id=shared[0].id))
     busy.check(tx, server_id, "image")  # imaged already, being backed up or changing its OS
-    backup = cbr_backups.new_backup(
+    backup = cbr_backups.new_backup(  # the made-from-ECS source is CBR: it makes the backup itself
         tx, ctx, ctx.project_id, server_id, status="protecting", vault_id=data["vault_id"],
         volumes=[{"id": v.id, "size": v.doc["size"], "bootable": v.doc["bootable"], "shareable": False}
                  for v in volumes])
     src = {"type": "ecs", "backup_kind": "CBR", "backup_id": backup.id, "server_id": server_id}
     attrs = {**common_attrs(data), **server_os_attrs(server),
-             "min_disk": _system_size("CBR", backup), "__originalimagename": server.doc.get("image_id", "")}
+             "min_disk": system_disk_size(MADE_FROM_ECS, backup), "__originalimagename": server.doc.get("image_id", "")}
     img = _new_whole_image(tx, ctx, data["name"], src, backup, attrs)
-    in_use.take(tx, cbr_backups, backup, img.id, ctx.project_id, ctx.now)
+    in_use.take(tx, MADE_FROM_ECS, backup, img.id, ctx.project_id, ctx.now)
     busy.hold(tx, server_id, busy.IMAGING, KIND, img.id, ctx.project_id)
     return start_job(tx, ctx, OP, [img], job_type="imsCreateWholeImageByInstanceJob",
                      payload={"backup_kind": "CBR", "backup_id": backup.id, "made_backup": True,
@@ -155,7 +152,7 @@ def _from_server(tx: Tx, ctx: Ctx, data: dict[str, Any]) -> Task:
 def _done(tx: Tx, task: Task, now: float) -> None:
     images_done(tx, task, now)
     if task.payload.get("made_backup"):
-        backup = tx.entities.get(cbr_backups.KIND, task.payload["backup_id"])
+        backup = tx.entities.get(MADE_FROM_ECS.KIND, task.payload["backup_id"])
         if backup is not None:
             backup.status = "available"
             tx.entities.update(backup)
@@ -166,7 +163,7 @@ def _done(tx: Tx, task: Task, now: float) -> None:
 
 def _failed(tx: Tx, task: Task, now: float) -> None:
     images_failed(tx, task, now)  # image killed, its claims (backup, imaging) released
-    mod = BACKUP_MODULES[task.payload["backup_kind"]]
+    mod = BACKUP_SOURCES[task.payload["backup_kind"]]
     item = tx.entities.get(mod.KIND, task.payload["backup_id"])
     if item is None:
         return
@@ -182,9 +179,9 @@ jobs.register(jobs.OpSpec(OP, "imsCreateWholeImageByBackupJob", _done, _failed, 
 
 # -- deleting the image, replicating it ---------------------------------------------------------------
 
-def _backup_of(tx: Tx, img: Entity) -> tuple[ModuleType, Entity] | None:
+def _backup_of(tx: Tx, img: Entity) -> tuple[BackupSource, Entity] | None:
     src = source(img)
-    mod = BACKUP_MODULES.get(src.get("backup_kind", ""))
+    mod = BACKUP_SOURCES.get(src.get("backup_kind", ""))
     if mod is None or not src.get("backup_id"):
         return None
     item = mod.get_item(tx, img.project_id, src["backup_id"])
@@ -193,6 +190,8 @@ def _backup_of(tx: Tx, img: Entity) -> tuple[ModuleType, Entity] | None:
 
 def detach_backup(tx: Tx, ctx: Ctx, img: Entity, delete_backup: bool) -> None:
     """The image is going: unlink it from its backup, and delete the backup if asked."""
+    if not is_whole_image(img):
+        return
     found = _backup_of(tx, img)
     if found is None:
         return
@@ -208,12 +207,7 @@ def detach_backup(tx: Tx, ctx: Ctx, img: Entity, delete_backup: bool) -> None:
 def replicate_backup(tx: Tx, ctx: Ctx, img: Entity, copy: Entity, dest_project: str, vault_id: str) -> None:
     """A cross-region copy of a full-ECS image comes with a replica CBR backup in the destination."""
     found = _backup_of(tx, img)
-    vols = None
-    if found is not None:
-        mod, item = found
-        vols = (item.doc["volumes"] if mod is cbr_backups else
-                [{"id": v["source_volume_id"], "size": v["source_volume_size"], "bootable": v["bootable"],
-                  "shareable": False} for v in item.doc["extend_info"]["volume_backups"]])
+    vols = found[0].disks(found[1]) if found is not None else None
     replica = cbr_backups.new_backup(tx, ctx, dest_project, source(img).get("server_id") or "",
                                      status="available", vault_id=vault_id, volumes=vols,
                                      os={"os_version": img.doc.get("__os_version", "")})
@@ -223,11 +217,14 @@ def replicate_backup(tx: Tx, ctx: Ctx, img: Entity, copy: Entity, dest_project: 
     copy.doc["__backup_id"] = replica.id
     copy.doc["_source"].update(backup_kind="CBR", backup_id=replica.id)
     tx.entities.update(copy)
-    in_use.take(tx, cbr_backups, replica, copy.id, dest_project, ctx.now)
+    in_use.take(tx, MADE_FROM_ECS, replica, copy.id, dest_project, ctx.now)
 
 
 def drop_replica_backup(tx: Tx, image_id: str, now: float) -> None:
     img = tx.entities.get(KIND, image_id)
     if img is None or not source(img).get("backup_id"):
         return
-    tx.entities.delete(cbr_backups.KIND, source(img)["backup_id"])
+    tx.entities.delete(MADE_FROM_ECS.KIND, source(img)["backup_id"])
+
+
+register_on_delete(detach_backup)

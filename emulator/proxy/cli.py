@@ -48,8 +48,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-http", dest="allow_http", action="store_true",
                    help="allow a plain-HTTP upstream (a local test endpoint only)")
     p.add_argument("--emulator-url", dest="emulator_url", help="parity: an emulator already running (loose auth)")
-    p.add_argument("--emulator-world", dest="emulator_world", default="default",
-                   help="parity: world of the in-process emulator (default | none | a world file)")
+    p.add_argument("--emulator-world", dest="emulator_world", default="upstream",
+                   help="parity: world of the in-process emulator: upstream (the account's servers and disks, "
+                   "read through ECS/EVS; needs --project-id), default, none or a world file (default upstream)")
     p.add_argument("--emulator-transitions", dest="emulator_transitions", default="instant",
                    help="parity: transition policies of the in-process emulator")
     p.add_argument("--quiet", action="store_true", help="no line per request")
@@ -110,4 +111,19 @@ def _shadow(args: argparse.Namespace) -> Any:
     comparator()  # fail at start, not on the first request, when the comparator is not there
     if args.emulator_url:
         return UrlShadow(args.emulator_url, args.timeout)
-    return InProcessShadow(args.emulator_world, args.emulator_transitions)
+    if args.emulator_world != "upstream":
+        return InProcessShadow(args.emulator_world, args.emulator_transitions)
+    from emulator.proxy.forward import UpstreamError
+    from emulator.proxy.mirror import fetcher, world_from_upstream
+    ups = parse_upstreams(args.upstream, args.allow_http)
+    ecs, evs = ups.get("ecs") or ups.get("*"), ups.get("evs") or ups.get("*")
+    if not args.project_id or ecs is None or evs is None:
+        raise ValueError("--emulator-world upstream reads the account's servers: it needs --project-id and an "
+                         "ECS and EVS upstream (or give --emulator-world FILE)")
+    fetch = fetcher(ecs, evs, *parse_credentials(args.credentials), args.project_id, args.timeout)
+    try:
+        world = world_from_upstream(fetch, args.project_id, ecs.host)
+    except (UpstreamError, KeyError, ValueError) as exc:
+        raise ValueError(f"could not read the upstream's servers for the parity world: {exc}") from exc
+    print(f"parity world: {len(world['projects'][0]['servers'])} server(s) read from the upstream", flush=True)
+    return InProcessShadow(world, args.emulator_transitions)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import tempfile
 import threading
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -42,10 +43,19 @@ class Shadow(Protocol):
 class InProcessShadow:
     """A private emulator (in-memory store, the given world and transitions) called through Flask's test client."""
 
-    def __init__(self, world: str, transitions: str, region: str | None = None) -> None:
+    def __init__(self, world: str | dict[str, Any], transitions: str, region: str | None = None) -> None:
+        """world: a world name or file, or a world itself (mirrored from the upstream: kept in a private
+        temporary file only while the emulator loads it)."""
         from emulator.app import create_app
         from emulator.settings import Settings
         extra = {"region": region} if region else {}
+        if isinstance(world, dict):
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "upstream-world.json"
+                path.write_text(json.dumps(world), encoding="utf-8")
+                self.app = create_app(Settings(db=":memory:", world=str(path), transitions=transitions,
+                                               auth="off", quiet=True, **extra))
+            return
         self.app = create_app(Settings(db=":memory:", world=world, transitions=transitions, auth="off",
                                        quiet=True, **extra))
 

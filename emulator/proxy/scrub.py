@@ -103,7 +103,7 @@ class Placeholders:
     def text(self, value: str) -> str:
         """Every known value, then every address-shaped string, replaced."""
         for pattern, kind in PATTERNS:
-            for found in set(pattern.findall(value)):
+            for found in dict.fromkeys(pattern.findall(value)):  # in order of appearance: stable numbers
                 if found not in self._map.values():
                     self.add(kind, found)
         known = self._pattern()
