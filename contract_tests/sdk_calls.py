@@ -516,6 +516,68 @@ def _migrate_status(env: Env) -> tuple[Env, dict[str, Any]]:
     return env, {"all_regions": True}
 
 
+def _cbr_policy(env: Env, vault_id: str | None = None) -> str:
+    body = {"policy": {"name": "daily", "operation_type": "backup", "operation_definition": {"max_backups": 3},
+                       "trigger": {"properties": {"pattern": ["FREQ=DAILY;INTERVAL=1;BYHOUR=14;BYMINUTE=00"]}}}}
+    policy_id = env.call("POST", "/v3/{project_id}/policies", body).expect(200)["policy"]["id"]
+    if vault_id:
+        env.call("POST", f"/v3/{{project_id}}/vaults/{vault_id}/associatepolicy", {"policy_id": policy_id}).expect(200)
+    return policy_id
+
+
+@call("cbr", "create_policy")
+def _cbr_create_policy(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"body": {"policy": {"name": "weekly", "operation_type": "backup", "enabled": True,
+                                     "operation_definition": {"day_backups": 3, "timezone": "UTC+08:00"},
+                                     "trigger": {"properties": {"pattern": ["FREQ=WEEKLY;BYDAY=SA,SU;BYHOUR=08;"
+                                                                            "BYMINUTE=00"]}}}}}
+
+
+@call("cbr", "list_policies")
+def _cbr_policies(env: Env) -> tuple[Env, dict[str, Any]]:
+    vault_id = env.vault()["id"]
+    _cbr_policy(env, vault_id)
+    return env, {"vault_id": vault_id}
+
+
+@call("cbr", "show_policy", "delete_policy")
+def _cbr_show_policy(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"policy_id": _cbr_policy(env, env.vault()["id"])}
+
+
+@call("cbr", "update_policy")
+def _cbr_update_policy(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"policy_id": _cbr_policy(env), "body": {"policy": {"name": "renamed", "enabled": False}}}
+
+
+@call("cbr", "associate_vault_policy")
+def _cbr_associate(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"vault_id": env.vault()["id"], "body": {"policy_id": _cbr_policy(env)}}
+
+
+@call("cbr", "disassociate_vault_policy")
+def _cbr_dissociate(env: Env) -> tuple[Env, dict[str, Any]]:
+    vault_id = env.vault()["id"]
+    return env, {"vault_id": vault_id, "body": {"policy_id": _cbr_policy(env, vault_id)}}
+
+
+@call("cbr", "list_protectable")
+def _cbr_protectables(env: Env) -> tuple[Env, dict[str, Any]]:
+    env.vault([env.server(status="ACTIVE")["id"]])
+    env.server(status="SHUTOFF")
+    return env, {"protectable_type": "server", "limit": 50}
+
+
+@call("cbr", "show_protectable")
+def _cbr_protectable(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"protectable_type": "server", "instance_id": env.server(status="ACTIVE")["id"]}
+
+
+@call("cbr", "show_replication_capabilities")
+def _cbr_replication_capabilities(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {}
+
+
 # ---------------------------------------------------------------- error answers through the SDK
 @dataclasses.dataclass(frozen=True)
 class SdkError:

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 TOKEN_ENV, TOKEN_HEADER = "IMS_EMULATOR_CONTROL_TOKEN", "X-Emulator-Token"  # as the server's api/auth.py
@@ -188,6 +189,12 @@ class Restored:
 
 
 STATE_GROUPS = ("servers", "volumes", "backups", "images")
+POLICY_KINDS = ("csbs_policy", "cbr_policy")  # state groups whose entities carry next_run
+
+
+def _epoch(iso: str) -> float:
+    """2026-03-01T02:00:00.000Z -> epoch seconds."""
+    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
 
 
 def _project(pid: str, data: Mapping[str, Any]) -> ProjectState:
@@ -297,6 +304,21 @@ class EmulatorControl:
 
     def advance_clock(self, seconds: float) -> Clock:
         return _build(Clock, self._call("POST", "/clock/advance", {"seconds": seconds}))
+
+    def next_policy_run(self, project_id: str, policy_id: str | None = None) -> str | None:
+        """When the project's next scheduled backup policy run is (virtual, ISO), or one policy's; None if none."""
+        state = self.project_state(project_id)
+        runs = [p["next_run"] for kind in POLICY_KINDS for p in state.other.get(kind, [])
+                if p.get("next_run") and policy_id in (None, p["id"])]
+        return min(runs) if runs else None
+
+    def advance_to_next_policy_run(self, project_id: str, policy_id: str | None = None) -> Clock:
+        """Move the virtual clock just past the next policy run (its backups are made at once)."""
+        when = self.next_policy_run(project_id, policy_id)
+        if when is None:
+            raise ControlError("GET", "/state", 404, f"no enabled backup policy in project {project_id}")
+        gap = _epoch(when) - _epoch(self.clock().now)
+        return self.advance_clock(max(gap, 0) + 1)
 
     def settle(self, project_id: str | None = None, id: str | None = None) -> list[SettledTask]:  # noqa: A002
         """Finish pending work now: all, one project's, or one job (or the work on one entity id)."""

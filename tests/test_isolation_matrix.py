@@ -30,6 +30,7 @@ NOT_FOUND = {
     "CSBS.3000", "CSBS.3001", "CSBS.6000",  # policy, backup, server
     "BackupService.6200", "BackupService.6105", "BackupService.6217", "BackupService.7100",  # backup, vault,
     "BackupService.6705",  # restore point, server, member
+    "BackupService.6000",  # CBR policy
 }
 # routes with ids only in the body: (method, rule) -> bodies naming A's ids (B's own ids elsewhere)
 BODY_IDS = {
@@ -78,6 +79,8 @@ PATH_BODIES = {
     "/members": lambda w: {"members": [w.b["project"]], "member": w.b["project"]},
     "/addresources": lambda w: {"resources": [{"id": w.b["server"], "type": "OS::Nova::Server"}]},
     "/removeresources": lambda w: {"resource_ids": [w.b["server"]]},
+    "/associatepolicy": lambda w: {"policy_id": w.a["cbr_policy"]},
+    "/dissociatepolicy": lambda w: {"policy_id": w.a["cbr_policy"]},
 }
 # list routes that filter by an id in the query: B filtering by A's id lists none of A's things
 QUERY_IDS = {
@@ -88,6 +91,8 @@ QUERY_IDS = {
     ("GET", "/v2/cloudimages"): lambda w: [{"id": w.a["image"]}],
     ("GET", "/v2/images"): lambda w: [{"id": w.a["image"]}],
     ("GET", "/v3/<project_id>/vaults"): lambda w: [{"id": w.a["vault"]}],
+    ("GET", "/v3/<project_id>/policies"): lambda w: [{"vault_id": w.a["vault"]}],
+    ("GET", "/v3/<project_id>/protectables/<protectable_type>/instances"): lambda w: [{"id": w.a["server"]}],
 }
 # routes that take no id of another resource (B's own collections, catalogues, creation from files)
 NO_IDS = {
@@ -101,6 +106,7 @@ NO_IDS = {
     "/v2/<project_id>/images/resource_instances/action", "/v2/<project_id>/images/tags",
     "/v2/cloudimages/quickimport/action", "/v2/images", "/v2/schemas/image", "/v2/schemas/images",
     "/v2/schemas/member", "/v2/schemas/members", "/v3/migrates",
+    "/v3/<project_id>/policies", "/v3/<project_id>/replication-capabilities",
 }
 
 
@@ -140,6 +146,11 @@ class World:
                   {"tag": {"key": "owner", "value": "a"}}).expect(204)
         policy = BODY_IDS[("POST", "/v1/<project_id>/policies")](self)[0]
         a["policy"] = self.call(a, "POST", f"/v1/{a['project']}/policies", policy).expect(200)["policy"]["id"]
+        cbr_policy = {"policy": {"name": "p", "operation_type": "backup", "operation_definition": {"max_backups": 1},
+                                 "trigger": {"properties": {"pattern": ["FREQ=DAILY;BYHOUR=1;BYMINUTE=0"]}}}}
+        a["cbr_policy"] = self.call(a, "POST", f"/v3/{a['project']}/policies", cbr_policy).expect(200)["policy"]["id"]
+        self.call(a, "POST", f"/v3/{a['project']}/vaults/{a['vault']}/associatepolicy",
+                  {"policy_id": a["cbr_policy"]}).expect(200)
         self.ids = {v for k, v in a.items() if k != "project"}
 
     def _project(self) -> dict[str, str]:
@@ -182,7 +193,10 @@ class World:
                   "volume_id": a["volume"], "job_id": a["job"], "item_id": a["item"], "policy_id": a["policy"],
                   "provider_id": PROVIDER, "vault_id": a["vault"], "backup_id": a["backup"],
                   "member_id": self.c, "key": "owner", "tag": "owner", "operation_log_id": a["job"],
+                  "protectable_type": "server", "instance_id": a["server"],
                   "checkpoint_id": a["cbr_checkpoint"] if rule.startswith("/v3/") else a["checkpoint"]}
+        if rule.startswith("/v3/"):
+            values["policy_id"] = a["cbr_policy"]
         if "<any(csbs_backup, csbs_backup_policy):rtype>/<resource_id>" in rule:
             return [self._sub(rule.replace("<any(csbs_backup, csbs_backup_policy):rtype>/<resource_id>", tail), values)
                     for tail in (f"csbs_backup/{a['item']}", f"csbs_backup_policy/{a['policy']}")]

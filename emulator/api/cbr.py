@@ -15,7 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from emulator.api.ops import body_json, ctx, db, load, operation, query_int
 from emulator.api.schemas import cbr as schemas
-from emulator.domain import cbr_backups, cbr_migration, jobs, vaults
+from emulator.domain import cbr_backups, cbr_migration, cbr_policies, jobs, vaults
 from emulator.domain.clock import iso_millis_offset
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import UUID_RE
@@ -59,7 +59,8 @@ def backup_view(b: Entity) -> dict[str, Any]:
             "resource_az": d.get("resource_az", ""), "updated_at": _t(d.get("updated_at", b.created_at)),
             "enterprise_project_id": "0", "extend_info": ext,
             "children": [_child_view(b, common, v) for v in d["volumes"]],
-            **({"expired_at": _t(d["expired_at"])} if d.get("expired_at") else {})}  # none: kept forever
+            **({"expired_at": _t(d["expired_at"])} if d.get("expired_at") else {}),  # none: kept forever
+            **({"scheduled_operation_id": d["policy_id"]} if d.get("policy_id") else {})}  # made by a policy
 
 
 def _common(b: Entity) -> dict[str, Any]:
@@ -115,6 +116,8 @@ def _page(rows: list[Any], offset: int, limit: int) -> list[Any]:
 def create_vault(project_id: str) -> Response:
     data = load(schemas.VaultCreateReq(), body_json())["vault"]
     with db().write() as tx:
+        if data.get("backup_policy_id"):  # the vault is bound to it from the start
+            cbr_policies.get(tx, ctx().project_id, data["backup_policy_id"])
         vault = vaults.create(tx, ctx(), data)
         return jsonify({"vault": vault_view(tx, vault)})
 

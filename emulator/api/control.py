@@ -13,7 +13,7 @@ from emulator.api import service_modules
 from emulator.api.errors import control_error
 from emulator.api.schemas.world import YAML_TYPES, error_path, load_world, parse_world_text
 from emulator.domain import faults, jobs, world
-from emulator.domain.clock import Policy
+from emulator.domain.clock import Policy, iso_millis
 from emulator.domain.records import Entity, Task
 from emulator.domain.servers import ConflictError
 from emulator.store.repos import wipe
@@ -119,9 +119,15 @@ def _project_state(tx: Any, project: dict[str, Any], moment: float) -> dict[str,
     kinds: dict[str, list[dict[str, Any]]] = {}
     for kind in tx.entities.kinds_in(pid):
         kinds[kind] = [_entity(e) for e in tx.entities.list(kind, pid, order=(("created_at", "asc"), ("id", "asc")))]
+    tasks = tx.tasks.list(pid)
+    for tick in (t for t in tasks if jobs.is_recurring(t) and t.pending):  # a policy's schedule: its next run
+        for e in kinds.get(tick.entity_kind or "", []):
+            if e["id"] == tick.entity_id and tick.due_at is not None:
+                e["next_run"] = iso_millis(tick.due_at)
     state = {"region": project["region"], "name": project["name"], "servers": kinds.pop("server", []),
              "volumes": kinds.pop("volume", []), "backups": kinds.pop("csbs_item", []),
-             "images": kinds.pop("image", []), "jobs": [_task(t, moment) for t in tx.tasks.list(pid)]}
+             "images": kinds.pop("image", []),
+             "jobs": [_task(t, moment) for t in tasks if not jobs.is_recurring(t)]}
     state.update(kinds)
     return state
 

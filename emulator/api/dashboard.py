@@ -136,7 +136,7 @@ def _resources(projects: dict[str, Any], group: str) -> list[dict[str, Any]]:
 def _other_resources(projects: dict[str, Any]) -> list[dict[str, Any]]:
     known = {*RESOURCE_GROUPS, "volumes", "jobs", "region", "name"}
     return [{"project": pid, "kind": kind, "id": e.get("id"), "name": e.get("name") or "",
-             "status": e.get("status") or ""}
+             "status": e.get("status") or "", "next_run": e.get("next_run")}  # next_run: backup policies
             for pid, p in projects.items() for kind, items in p.items()
             if kind not in known and isinstance(items, list) for e in items]
 
@@ -192,7 +192,9 @@ PAGE = """<!doctype html>
 {% if other %}<h2>Other resources ({{ other|length }})</h2>
 <table id="other"><thead><tr><th>kind</th><th>name</th><th>id</th><th>status</th><th>project</th></tr></thead><tbody>
 {% for r in other[:max_rows] %}<tr><td>{{ r.kind }}</td><td>{{ r.name }}</td><td class="id">{{ r.id }}</td>
-<td><span class="st st-{{ r.status|lower }}">{{ r.status }}</span></td><td class="id">{{ r.project[:8] }}</td></tr>
+<td><span class="st st-{{ r.status|lower }}">{{ r.status }}</span>
+{% if r.next_run %} next run {{ r.next_run }} virtual{% endif %}</td>
+<td class="id">{{ r.project[:8] }}</td></tr>
 {% endfor %}</tbody></table>{% endif %}
 
 <h2>Jobs ({{ jobs|length }})</h2>

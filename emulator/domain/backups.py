@@ -295,8 +295,12 @@ def delete_checkpoint(tx: Tx, ctx: Ctx, checkpoint_id: str, item_id: str | None)
 
 def _delete_done(tx: Tx, task: Task, now: float) -> None:
     item = tx.entities.get(KIND, task.entity_id or "")
-    if item is None:
-        return
+    if item is not None:
+        discard(tx, item)
+
+
+def discard(tx: Tx, item: Entity) -> None:
+    """Remove an item now (deletion done, or policy retention): its claims and an emptied checkpoint go too."""
     tx.entities.delete(KIND, item.id)
     tx.claims.release_owner(KIND, item.id)
     _settle_checkpoint(tx, item.ref)

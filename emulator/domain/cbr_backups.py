@@ -110,9 +110,14 @@ def start_delete(tx: Tx, ctx: Ctx, item: Entity) -> Task:
 
 
 def _delete_done(tx: Tx, task: Task, now: float) -> None:
-    for member in members_of(tx, task.entity_id or ""):
+    discard(tx, task.entity_id or "")
+
+
+def discard(tx: Tx, backup_id: str) -> None:
+    """Remove a backup now (deletion done, or policy retention), with its members."""
+    for member in members_of(tx, backup_id):
         tx.entities.delete(MEMBER, member.id)
-    tx.entities.delete(KIND, task.entity_id or "")
+    tx.entities.delete(KIND, backup_id)
 
 
 def _delete_failed(tx: Tx, task: Task, now: float) -> None:
@@ -192,6 +197,12 @@ def _refusal(tx: Tx, server: Entity) -> tuple[str, str] | None:
         return "BackupService.7106", f"Shared disk {shared[0].id} cannot be backed up."
     refused = busy.refusal(tx, server.id, "checkpoint")
     return (refused.code, refused.message) if refused is not None else None
+
+
+def skip_reason(tx: Tx, project_id: str, server_id: str) -> tuple[str, str] | None:
+    """Why a checkpoint would skip this bound server now (None = it would back it up)."""
+    server = ownership.owned(tx, project_id, servers.SERVER, server_id)
+    return ("BackupService.7100", "Server not found.") if server is None else _refusal(tx, server)
 
 
 def create_checkpoint(tx: Tx, ctx: Ctx, vault_id: str, params: dict[str, Any]) -> Entity:

@@ -32,6 +32,9 @@ class OpSpec:
     on_success: Handler
     on_fail: Handler | None = None
     fail_code: str = "IMG.0014"    # error code a fail_job fault uses when it names none
+    # recurring work (a policy's schedule): called with the settling time; it re-arms its own task
+    # (due_at = next occurrence) instead of ending, and is no async operation a client sees
+    recurring: Handler | None = None
 
 
 OPS: dict[str, OpSpec] = {}
@@ -43,7 +46,11 @@ def register(spec: OpSpec) -> OpSpec:
 
 
 def operation_names() -> list[str]:
-    return sorted(OPS)
+    return sorted(name for name, spec in OPS.items() if spec.recurring is None)
+
+
+def is_recurring(task: Task) -> bool:
+    return OPS[task.op].recurring is not None
 
 
 def policy_for(op: str, transitions: dict[str, str]) -> Policy:
@@ -78,7 +85,7 @@ def fraction(task: Task, now: float) -> float:
 
 def poll(tx: Tx, task: Task, now: float) -> Task:
     """A client read of the task (or its entity): counts toward polls:N, may settle it."""
-    if not task.pending:
+    if not task.pending or is_recurring(task):
         return task
     task.polls_seen += 1
     policy = Policy.parse(task.policy)
@@ -99,6 +106,9 @@ def settle(tx: Tx, task: Task, now: float) -> Task:
     if not task.pending:
         return task
     spec = OPS[task.op]
+    if spec.recurring is not None:
+        spec.recurring(tx, task, now)
+        return task
     # timed work (seconds:X) ends when it was due, even if nobody looked until later (a clock jump)
     end = min(now, task.due_at) if task.due_at is not None and task.due_at > task.created_at else now
     task.ended_at = max(end, task.created_at)
@@ -127,8 +137,11 @@ def settle_due(tx: Tx, project_id: str | None, now: float) -> int:
 
 
 def settle_pending(tx: Tx, project_id: str | None, now: float) -> list[Task]:
-    """Finish everything still pending now, whatever its policy (manual included)."""
-    return [settle(tx, task, now) for task in tx.tasks.pending(project_id)]
+    """Finish everything still pending now, whatever its policy (manual included); due schedules run first."""
+    for task in tx.tasks.due(project_id, now):
+        if is_recurring(task):
+            settle(tx, task, now)
+    return [settle(tx, task, now) for task in tx.tasks.pending(project_id) if not is_recurring(task)]
 
 
 def find(tx: Tx, id_: str) -> Task | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emulator.domain import backups, cbr_backups, image_create, images, jobs, servers, vaults, whole_images
+from emulator.domain import backups, cbr_backups, image_create, images, jobs, policy_seed, servers, vaults, whole_images
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import new_uuid
@@ -41,11 +41,19 @@ def seed(tx: Tx, seed_data: dict[str, Any], default_region: str, now: float) -> 
     ctx = Ctx(now=now, project_id=pid, region=region, transitions=tx.control.get("transitions", {}))
     _check_new_ids(tx, seed_data)
     created = servers.seed_servers(tx, ctx, pid, seed_data.get("servers", []))
+    pols = [_seeded(policy_seed.policy, tx, ctx, spec, f"policies[{n}]")
+            for n, spec in enumerate(seed_data.get("policies", []))]
+    vlts = [_seeded(policy_seed.vault, tx, ctx, spec, f"vaults[{n}]")
+            for n, spec in enumerate(seed_data.get("vaults", []))]
     made = [_backup(tx, ctx, spec, f"backups[{n}]") for n, spec in enumerate(seed_data.get("backups", []))]
     imgs = [_image(tx, ctx, spec, f"images[{n}]") for n, spec in enumerate(seed_data.get("images", []))]
     out: dict[str, Any] = {"project_id": pid, "region": region, "servers": [s.id for s in created]}
     if made:  # only what the seed asked for (the servers-only answer is unchanged)
         out["backups"] = [{"id": b.id, "type": t, "status": b.status} for t, b in made]
+    if pols:
+        out["policies"] = [{"id": p.id, "type": "cbr" if p.kind == "cbr_policy" else "csbs"} for p in pols]
+    if vlts:
+        out["vaults"] = [{"id": v.id} for v in vlts]
     if imgs:
         out["images"] = [{"id": i.id, "status": i.status, "__backup_id": i.doc.get("__backup_id", "")} for i in imgs]
     return out
@@ -80,6 +88,18 @@ def _check_new_ids(tx: Tx, seed_data: dict[str, Any]) -> None:
     for spec in seed_data.get("images", []):
         if spec.get("id") and tx.entities.exists(images.KIND, spec["id"]):
             raise ConflictError(f"image {spec['id']} already exists")
+    for key, what, kinds in (("policies", "policy", ("csbs_policy", "cbr_policy")),
+                             ("vaults", "vault", ("cbr_vault",))):
+        for spec in seed_data.get(key, []):
+            if spec.get("id") and any(tx.entities.exists(k, spec["id"]) for k in kinds):
+                raise ConflictError(f"{what} {spec['id']} already exists")
+
+
+def _seeded(make: Any, tx: Tx, ctx: Ctx, spec: dict[str, Any], path: str) -> Entity:
+    try:
+        return make(tx, ctx, spec)
+    except policy_seed.SeedError as exc:
+        raise WorldError(f"{path}.{exc}" if str(exc).startswith("servers") else f"{path}: {exc}") from exc
 
 
 # -- backups ---------------------------------------------------------------------------------------

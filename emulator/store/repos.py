@@ -221,6 +221,9 @@ class Tasks:
             sql, args = sql + " WHERE project_id=?", [project_id]
         return [self._row(r) for r in self.conn.execute(sql + " ORDER BY created_at", args)]
 
+    def delete(self, id: str) -> None:
+        self.conn.execute("DELETE FROM tasks WHERE id=?", (id,))
+
     def delete_project(self, project_id: str) -> None:
         self.conn.execute("DELETE FROM tasks WHERE project_id=?", (project_id,))
 

@@ -118,6 +118,55 @@ class ImageSeed(Schema):
             raise ValidationError("required for a full-ECS image from a server", "vault_id")
 
 
+class PolicySeed(Schema):
+    """A backup policy: CSBS (bound to `servers`) or CBR (bound to vaults through their `policy_id`)."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(validate=UUID)
+    type = fields.String(load_default="csbs", validate=validate.OneOf(["csbs", "cbr"]))
+    name = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$",
+                                                                 error="1-64 letters, digits, '_' or '-'"))
+    servers = fields.List(fields.String(validate=SAFE_ID))
+    pattern = fields.Raw(required=True)  # one RRULE (CSBS: also the iCal text) or, for CBR, a list of them
+    enabled = fields.Boolean(load_default=True)
+    max_backups = fields.Integer(strict=True, validate=validate.Range(-1, 99999))
+    retention_duration_days = fields.Integer(strict=True, validate=validate.Range(-1, 99999))
+    permanent = fields.Boolean()
+    day_backups = fields.Integer(strict=True, validate=validate.Range(0, 100))
+    week_backups = fields.Integer(strict=True, validate=validate.Range(0, 100))
+    month_backups = fields.Integer(strict=True, validate=validate.Range(0, 100))
+    year_backups = fields.Integer(strict=True, validate=validate.Range(0, 100))
+    timezone = fields.String(validate=validate.Regexp(r"^UTC[+-]\d{2}:\d{2}$", error="like UTC+08:00"))
+
+    @validates_schema
+    def _shape(self, data: dict[str, Any], **_: Any) -> None:
+        pattern = data["pattern"]
+        if not (isinstance(pattern, str) or (isinstance(pattern, list) and pattern
+                                             and all(isinstance(p, str) for p in pattern))):
+            raise ValidationError("an RRULE string or a list of them", "pattern")
+        if data["type"] == "csbs" and isinstance(pattern, list) and len(pattern) != 1:
+            raise ValidationError("a CSBS policy has one pattern", "pattern")
+        if data["type"] == "cbr" and "servers" in data:
+            raise ValidationError("a CBR policy protects the servers of the vaults bound to it", "servers")
+        if data["type"] == "cbr" and "permanent" in data:
+            raise ValidationError("only for csbs policies", "permanent")
+
+
+class VaultSeed(Schema):
+    """A CBR server backup vault, its servers and (optionally) its backup policy."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(validate=UUID)
+    name = fields.String(required=True, validate=validate.Length(1, 64))
+    servers = fields.List(fields.String(validate=SAFE_ID), load_default=list)
+    size = fields.Integer(strict=True, validate=validate.Range(1, 10485760))
+    policy_id = fields.String(validate=UUID)
+
+
 class SeedSchema(Schema):
     """POST /_emulator/seed and one project of a world file."""
 
@@ -130,13 +179,17 @@ class SeedSchema(Schema):
     servers = fields.List(fields.Nested(ServerSeed), load_default=list)
     backups = fields.List(fields.Nested(BackupSeed), load_default=list)
     images = fields.List(fields.Nested(ImageSeed), load_default=list)
+    policies = fields.List(fields.Nested(PolicySeed), load_default=list)
+    vaults = fields.List(fields.Nested(VaultSeed), load_default=list)
 
     @validates_schema
     def _unique_ids(self, data: dict[str, Any], **_: Any) -> None:
         for field, ids in (("servers", [s["id"] for s in data.get("servers", [])]
                             + [v["id"] for s in data.get("servers", []) for v in s.get("volumes", [])]),
                            ("backups", [b["id"] for b in data.get("backups", []) if "id" in b]),
-                           ("images", [i["id"] for i in data.get("images", []) if "id" in i])):
+                           ("images", [i["id"] for i in data.get("images", []) if "id" in i]),
+                           ("policies", [p["id"] for p in data.get("policies", []) if "id" in p]),
+                           ("vaults", [v["id"] for v in data.get("vaults", []) if "id" in v])):
             dup = {i for i in ids if ids.count(i) > 1}
             if dup:
                 raise ValidationError(f"duplicate ids in request: {', '.join(sorted(dup))}", field)

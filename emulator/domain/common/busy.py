@@ -56,6 +56,13 @@ def activities(tx: Tx, server_id: str) -> set[str]:
     return {t[len(prefix):].split(":", 1)[0] for t in tx.claims.tokens_with_prefix(prefix)}
 
 
+def holders(tx: Tx, server_id: str, action: str) -> list[str]:
+    """The owner ids of the work that refuses `action` on the server now (a scheduled run asks when it ends)."""
+    prefix = f"busy:{server_id}:"
+    held = (t[len(prefix):].split(":", 1) for t in tx.claims.tokens_with_prefix(prefix))
+    return [owner for activity, owner in held if activity in BLOCKED_BY[action][1]]
+
+
 def refusal(tx: Tx, server_id: str, action: str) -> ServiceError | None:
     """Why the server may not undergo `action` now (None = it may)."""
     code, blockers = BLOCKED_BY[action]
