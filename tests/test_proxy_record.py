@@ -177,7 +177,7 @@ def test_parity_shows_an_emulator_whose_jobs_take_longer(tmp_path: Path) -> None
     report = parity_run(tmp_path, InProcessShadow("default", "default=polls:3"))
     diffs = {op: [d["difference"] for d in row["differences"]] for op, row in report.items() if row["differences"]}
     assert set(diffs) == {"ims.show_job_progress", "ecs.show_job", "ims.list_images"}  # saving: no active_at yet
-    running = "[enum] $.status: 'RUNNING', the recording shows 'SUCCESS' for this situation"
+    running = "[enum] $.status: 'INIT', the recording shows 'SUCCESS' for this situation"  # first read of polls:3
     assert running in diffs["ims.show_job_progress"] and running in diffs["ecs.show_job"]
     assert "[missing] $.images[].active_at: recorded key absent from the emulator's response" in diffs[
         "ims.list_images"]
