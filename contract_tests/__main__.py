@@ -54,7 +54,9 @@ def render(results: list[Result], verbose: bool, every_file: bool = True) -> str
     lines = [head, "-" * len(head)]
     for r in results:
         pending = SCENARIOS[r.fixture].pending if r.fixture in SCENARIOS else "no scenario"
-        verdict = ("conforms" + ("*" if r.allowed else "")) if r.ok else ("pending (xfail)" if pending else "FAILS")
+        known = SCENARIOS[r.fixture].known_difference if r.fixture in SCENARIOS else None
+        verdict = ("conforms" + ("*" if r.allowed else "")) if r.ok else \
+            ("pending (xfail)" if pending else "known difference (xfail)" if known else "FAILS")
         if pending and r.landed:
             verdict += ", route exists now: drop it from PENDING"
         lines.append(f"{r.fixture:<{width}}  " + "  ".join(f"{r.column(c):<7}" for c in COLUMNS) + f"  {verdict}")
@@ -80,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", default="", help="only recorded files whose name contains this text (no SDK table)")
     parser.add_argument("--recordings", type=Path, help="replay your own recordings (ims-emulator record --out DIR)")
     parser.add_argument("--world", default="none", help="with --recordings: the world the emulator starts from")
-    parser.add_argument("--transitions", default="instant", help="with --recordings: the transition policies")
+    parser.add_argument("--transitions", default="recorded", help="with --recordings: `recorded` (async work "
+                        "settles where the recording shows it settled) or transition policies")
     args = parser.parse_args(argv)
     if args.recordings:
         from contract_tests import recordings

@@ -19,6 +19,7 @@ from contract_tests.env import Outcome
 from contract_tests.fixtures import load_allowlist
 from emulator.app import world_path
 from emulator.proxy.idmap import IdMap
+from emulator.proxy.pacing import PACED_POLICY, settled_ids
 from emulator.proxy.scrub import HEX_PREFIX
 from tests.support import InProcessServer
 
@@ -50,16 +51,21 @@ def _yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def replay(directory: Path, world: str = "none", transitions: str = "instant") -> list[Result]:
+def replay(directory: Path, world: str = "none", transitions: str = "recorded") -> list[Result]:
+    """transitions: `recorded` (async work waits, and settles right before the exchange whose recorded answer
+    shows it settled: a job SUCCESS/FAIL, an image active/killed, a backup available/error), or policies."""
     recs = load(directory)
     target = world_project(world)
     ids = IdMap({FIRST_PROJECT: target} if target else None)
-    server = InProcessServer(world=world, transitions=transitions, auth="loose")
+    paced = transitions == "recorded"
+    server = InProcessServer(world=world, transitions=PACED_POLICY if paced else transitions, auth="loose")
     allow = load_allowlist()
     try:
         session = requests.Session()
         results = []
         for name, rec in recs:
+            for settled in settled_ids(rec["path"], rec.get("url") or "", rec.get("response")) if paced else []:
+                session.post(f"{server.url}/_emulator/settle", json={"id": ids.text(settled)}, timeout=30)
             out = _call(session, server.url, ids, rec)
             results.append(judge(name, rec, out, allow))
             ids.learn(rec.get("response"), out.body)

@@ -6,6 +6,7 @@ from its own /_emulator/openapi.json. Extra arguments go to schemathesis, e.g. `
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -27,10 +28,13 @@ def main(argv: list[str]) -> int:
         cmd = [exe, "run", f"{server.url}/_emulator/openapi.json", "--url", server.url,
                "-H", "X-Auth-Token: fuzz", "-H", f"X-Project-Id: {PROJECT}",
                "--include-path-regex", "^/v",  # the control API resets and moves the clock: fuzzed by the tests
-               "--checks", "not_a_server_error,response_schema_conformance,content_type_conformance",
+               "--checks", "not_a_server_error,response_schema_conformance,content_type_conformance,strict_json",
                *(argv or ["-n", "50"])]
         print(" ".join(cmd), flush=True)
-        return subprocess.call(cmd)
+        root = str(Path(__file__).resolve().parents[1])
+        env = {**os.environ, "SCHEMATHESIS_HOOKS": "fuzz.hooks",  # strict_json: every answer is strict JSON
+               "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        return subprocess.call(cmd, env=env)
     finally:
         server.stop()
 

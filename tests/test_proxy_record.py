@@ -265,3 +265,48 @@ def test_ims_emulator_parity_mirrors_the_upstreams_servers_and_finds_no_differen
     assert sum(row["calls"] for row in report.values()) == 7
     assert {op: row["differences"] for op, row in report.items() if row["differences"]} == {}
     assert "7 of 7 operations answer like the upstream" in (out / "parity.md").read_text()
+
+
+def test_the_replay_settles_jobs_where_the_recording_shows_them_settled(tmp_path: Path) -> None:
+    """Real jobs take time: a session polls RUNNING before SUCCESS; the replay follows the recording."""
+    upstream = InProcessServer(world="default", auth="strict", credentials=f"{UP_AK}:{UP_SK}",
+                               transitions="default=polls:2")
+    cfg = ProxyConfig({"*": upstream_of(upstream)}, UP_AK, UP_SK, out=tmp_path / "slow", project_id=REAL_PROJECT,
+                      quiet=True)
+    proxy = ProxyServer(Proxy(cfg))
+    try:
+        ims = ims_client(proxy.url, CLIENT_PROJECT, ak=CLIENT_AK, sk=CLIENT_SK)
+        job_id = ims.create_image(CreateImageRequest(body=CreateImageRequestBody(name="slow", instance_id=DB_1))).job_id
+        polls = [ims.show_job_progress(ShowJobProgressRequest(job_id=job_id)).status for _ in range(2)]
+        ims.list_images(ListImagesRequest(name="slow"))
+    finally:
+        proxy.stop()
+        upstream.stop()
+    assert polls == ["RUNNING", "SUCCESS"]
+    paced = recordings.replay(cfg.out, world="default")
+    assert [(r.fixture, r.problems) for r in paced if not r.ok] == []
+    instant = recordings.replay(cfg.out, world="default", transitions="instant")
+    running = "[enum] $.status: 'SUCCESS', the recording shows 'RUNNING' for this situation"
+    assert [r.fixture for r in instant if not r.ok] == ["ims/show_job_progress.0002.200.json"]
+    assert running in [str(p) for p in instant[1].problems]
+
+
+def test_parity_follows_the_upstreams_pace(tmp_path: Path) -> None:
+    """The real cloud's jobs take time: a paced emulator answers RUNNING where the upstream did, then SUCCESS."""
+    upstream = InProcessServer(world="default", auth="strict", credentials=f"{UP_AK}:{UP_SK}",
+                               transitions="default=polls:2")
+    cfg = ProxyConfig({"*": upstream_of(upstream)}, UP_AK, UP_SK, out=tmp_path / "paced", project_id=REAL_PROJECT,
+                      quiet=True)
+    proxy = ProxyServer(Proxy(cfg, InProcessShadow("default", "recorded")))
+    try:
+        ims = ims_client(proxy.url, CLIENT_PROJECT, ak=CLIENT_AK, sk=CLIENT_SK)
+        job_id = ims.create_image(CreateImageRequest(body=CreateImageRequestBody(name="slow", instance_id=DB_1))).job_id
+        polls = [ims.show_job_progress(ShowJobProgressRequest(job_id=job_id)).status for _ in range(2)]
+        ims.list_images(ListImagesRequest(name="slow"))
+    finally:
+        proxy.stop()
+        upstream.stop()
+    assert polls == ["RUNNING", "SUCCESS"]
+    report = json.loads((cfg.out / "parity.json").read_text())
+    assert report["ims.show_job_progress"]["calls"] == 2
+    assert {op: row["differences"] for op, row in report.items() if row["differences"]} == {}

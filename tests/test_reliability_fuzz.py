@@ -6,7 +6,6 @@ Bounded here (make test); IMS_EMULATOR_DEEP=1 / `make fuzz` tries many more case
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +23,8 @@ from schemathesis.checks import (  # noqa: E402
     not_a_server_error,
     response_schema_conformance,
 )
+
+from fuzz.hooks import strict_json  # noqa: E402
 
 CASES_PER_OPERATION = int(os.environ.get("IMS_EMULATOR_FUZZ_CASES", "60" if DEEP else "3"))
 # the control API changes global settings (clock, faults, transitions, reset): fuzzed in its own module run only
@@ -99,17 +100,6 @@ def test_generated_control_requests_never_get_a_5xx():
 
 class _Recorded(Exception):
     """A check failure already written to `failures` (hypothesis re-raises it after shrinking)."""
-
-
-def strict_json(ctx: Any, response: Any, case: Any) -> None:
-    """Every JSON answer is strict JSON: no NaN or Infinity, which Go, JS and simplejson (the SDK's) refuse."""
-    if not response.content.strip() or "json" not in (response.headers.get("content-type") or [""])[0]:
-        return
-    json.loads(response.content, parse_constant=_not_json)
-
-
-def _not_json(token: str) -> Any:
-    raise AssertionError(f"answer is not strict JSON: {token}")
 
 
 def _fuzz(operation: Any, url: str, headers: dict[str, str], failures: list[str], cases: int = 0) -> None:

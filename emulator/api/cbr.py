@@ -15,7 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from emulator.api.ops import body_json, ctx, db, load, operation, query_int
 from emulator.api.schemas import cbr as schemas
-from emulator.domain import cbr_backups, cbr_migration, cbr_policies, jobs, vaults
+from emulator.domain import cbr_backups, cbr_migration, cbr_policies, vaults
 from emulator.domain.clock import iso_millis_offset
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import UUID_RE
@@ -202,12 +202,10 @@ def create_checkpoint(project_id: str) -> Response:
 
 
 @bp.get(f"{P}/checkpoints/<checkpoint_id>")
-@operation("cbr.show_checkpoint", resource_arg="checkpoint_id")
+@operation("cbr.show_checkpoint", resource_arg="checkpoint_id", polls="cbr.checkpoint")
 def show_checkpoint(project_id: str, checkpoint_id: str) -> Response:
     c = ctx()
-    with db().write() as tx:  # a read counts as a poll of the checkpoint's task
-        cbr_backups.get_checkpoint(tx, c.project_id, checkpoint_id)
-        jobs.poll_entity(tx, checkpoint_id, c.now)
+    with db().read() as tx:
         return jsonify({"checkpoint": checkpoint_view(cbr_backups.get_checkpoint(tx, c.project_id, checkpoint_id))})
 
 
@@ -240,24 +238,20 @@ def _backup_query() -> dict[str, Any]:
     return q
 
 
-def _poll_backups(tx: Any, rows: list[Entity], now: float) -> None:
-    for checkpoint_id in dict.fromkeys(b.doc.get("checkpoint_id") for b in rows if b.status == "protecting"):
-        jobs.poll_entity(tx, checkpoint_id or "", now)
-    for b in rows:
-        if b.status == "deleting":
-            jobs.poll_entity(tx, b.id, now)
-
-
-@bp.get(f"{P}/backups")
-@operation("cbr.list_backups")
-def list_backups(project_id: str) -> Response:
-    c = ctx()
+def _list_args() -> tuple[dict[str, Any], int, int]:
     q = _backup_query()
     limit = query_int("limit", MAX_LIMIT, 1, MAX_LIMIT, code=BAD) or MAX_LIMIT
     offset = query_int("offset", 0, 0, code=BAD) or 0
+    return q, limit, offset
+
+
+@bp.get(f"{P}/backups")
+@operation("cbr.list_backups", polls="cbr.backups", check=_list_args)
+def list_backups(project_id: str) -> Response:
+    c = ctx()
+    q, limit, offset = _list_args()
     marker = request.args.get("marker")
-    with db().write() as tx:
-        _poll_backups(tx, cbr_backups.list_backups(tx, c.project_id, q), c.now)
+    with db().read() as tx:
         rows = cbr_backups.list_backups(tx, c.project_id, q)
     if marker:
         ids = [b.id for b in rows]
@@ -271,16 +265,10 @@ def list_backups(project_id: str) -> Response:
 
 
 @bp.get(f"{P}/backups/<backup_id>")
-@operation("cbr.show_backup", resource_arg="backup_id")
+@operation("cbr.show_backup", resource_arg="backup_id", polls="cbr.backup")
 def show_backup(project_id: str, backup_id: str) -> Response:
-    c = ctx()
-    with db().write() as tx:
-        _poll_backups(tx, [cbr_backups.readable(tx, c.project_id, backup_id)], c.now)
-        found = tx.entities.get(cbr_backups.KIND, backup_id)
-        view = None if found is None else backup_view(found)
-    if view is None:  # raised after the commit: the poll may just have finished a deletion
-        raise ServiceError("BackupService.6200", f"Backup {backup_id} does not exist.")
-    return jsonify({"backup": view})
+    with db().read() as tx:  # (not found also when the pipeline's poll has just finished its deletion)
+        return jsonify({"backup": backup_view(cbr_backups.readable(tx, ctx().project_id, backup_id))})
 
 
 @bp.put(f"{P}/backups/<backup_id>")
@@ -369,16 +357,14 @@ def migrate_domain() -> Response:
 
 
 @bp.get("/v3/migrates")
-@operation("cbr.show_migrate_status")
+@operation("cbr.show_migrate_status", polls="cbr.migration")
 def show_migrate_status() -> Response:
     c = ctx()
-    with db().write() as tx:  # a read counts as a poll of the migration task
+    with db().read() as tx:
         record = cbr_migration.latest(tx, c.project_id)
         if record is None:
             raise ServiceError("BackupService.4001")
         task = tx.tasks.get(record.doc.get("task_id", ""))
-        if task is not None and task.pending:
-            task = jobs.poll(tx, task, c.now)
         record = tx.entities.get(cbr_migration.KIND, record.id) or record
         line = cbr_migration.project_status(record, task, c.now)
     return jsonify({"status": line["status"], "project_status": [line]})

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from emulator.api.ops import body_json, ctx, db, load, operation
 from emulator.api.schemas import csbs as schemas
-from emulator.domain import backups, jobs, numbers, regions
+from emulator.domain import backups, numbers, regions
 from emulator.domain import csbs_policies as policies
 from emulator.domain.clock import iso_micros_naive
 from emulator.domain.errors import ServiceError
@@ -311,15 +311,13 @@ def count_items(project_id: str) -> Response:
 
 
 @bp.get(f"{P}/checkpoint_items/<item_id>")
-@operation("csbs.show_checkpoint_item", resource_arg="item_id")
+@operation("csbs.show_checkpoint_item", resource_arg="item_id", polls="csbs.item")
 def show_item(project_id: str, item_id: str) -> Response:
     c = ctx()
-    with db().write() as tx:  # a read of the item counts as a poll of its task
-        if backups.get_item(tx, c.project_id, item_id) is not None:
-            jobs.poll_entity(tx, item_id, c.now)
+    with db().read() as tx:  # the pipeline's poll may just have finished a deletion
         item = backups.get_item(tx, c.project_id, item_id)
         view = None if item is None else item_view(item, backups.pending_task(tx, item), c.now)
-    if view is None:  # raised after the commit: the poll may just have finished a deletion
+    if view is None:
         raise ServiceError("CSBS.3001", id=item_id)
     return jsonify({"checkpoint_item": view})
 

@@ -39,20 +39,15 @@ class PowerActionBody(Schema):
 
 
 @bp.get("/v1/<project_id>/cloudservers/<server_id>")
-@operation("ecs.show_server", resource_arg="server_id")
+@operation("ecs.show_server", resource_arg="server_id", polls="ecs.server")
 def show_server(project_id: str, server_id: str) -> Response:
     return jsonify({"server": server_view(*read_server(server_id))})
 
 
 def read_server(server_id: str) -> tuple[Entity, list[Entity]]:
-    """The server and its disks; reading a server in transition polls the job working on it."""
-    c = ctx()
+    """The server and its disks (the read polled the job working on it before the route ran)."""
     with db().read() as tx:
-        server = servers.get_server(tx, c.project_id, server_id)
-        if not ecs_servers.in_transition(server):
-            return server, servers.volumes_of(tx, server)
-    with db().write() as tx:
-        server = ecs_servers.refresh(tx, c.project_id, server_id, c.now)
+        server = servers.get_server(tx, ctx().project_id, server_id)
         return server, servers.volumes_of(tx, server)
 
 

@@ -61,7 +61,7 @@ def nova_create(project_id: str) -> tuple[Response, int]:
 
 
 @bp.get("/v2.1/<project_id>/servers/<server_id>")
-@operation("ecs.nova_show_server", resource_arg="server_id")
+@operation("ecs.nova_show_server", resource_arg="server_id", polls="ecs.server")
 def nova_show(project_id: str, server_id: str) -> Response:
     return jsonify({"server": nova_view(*read_server(server_id))})
 

@@ -69,15 +69,12 @@ def list_images() -> Response:
 
 
 @bp.get("/v2/images/<image_id>")
-@operation("ims.glance_show_image", resource_arg="image_id")
+@operation("ims.glance_show_image", resource_arg="image_id", polls="glance.image")
 @native_404
 def show_image(image_id: str) -> Response:
     c = ctx()
     with db().read() as tx:
         img = images.get_image(tx, c.project_id, image_id)
-    if img.status in ("queued", "saving"):  # a read of an image being made counts as a poll of its job
-        with db().write() as tx:
-            img = images.refresh(tx, img, c.now, poll=True)
     return jsonify(images.image_view(images.as_seen_by(img, c.project_id), GLANCE_FIELDS))
 
 

@@ -130,16 +130,9 @@ def copy_image_cross_region(image_id: str) -> Response:
 # -- reading and updating ------------------------------------------------------------------------
 
 def listed(c: Ctx, query: dict[str, str], default_limit: int) -> image_list.Page:
-    """List; images still being made (e.g. a copy from another project's job) are settled first."""
+    """List (work that is due, e.g. another project's copy into this one, settled in the pipeline)."""
     with db().read() as tx:
-        page = image_list.list_images(tx, c.project_id, query, default_limit=default_limit)
-    if any(i.status in ("queued", "saving") for i in page.images):
-        with db().write() as tx:
-            for img in page.images:
-                if img.status in ("queued", "saving"):
-                    images.refresh(tx, img, c.now, poll=False)
-            page = image_list.list_images(tx, c.project_id, query, default_limit=default_limit)
-    return page
+        return image_list.list_images(tx, c.project_id, query, default_limit=default_limit)
 
 
 def page_link(path: str, query: dict[str, str], marker: str | None = None) -> str:

@@ -16,14 +16,20 @@ from emulator.store import Database
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def operation(name: str, resource_arg: str | None = None) -> Callable[[F], F]:
+def operation(name: str, resource_arg: str | None = None, *, polls: str | None = None,
+              check: Callable[[], object] | None = None) -> Callable[[F], F]:
     """Name a route after the API operation (fault rules and logs match on it).
 
-    resource_arg: the view argument holding the resource id (for per-resource faults).
+    resource_arg: the view argument holding the resource id (per-resource faults, and what a poll reads).
+    polls: this read counts as a poll of the work the resource depends on: a target in domain/polls.py,
+        applied by the request pipeline before the route runs (never by the route itself).
+    check: request checks to pass before a read counts as a poll (bad input polls nothing).
     """
     def deco(fn: F) -> F:
         fn.op = name  # type: ignore[attr-defined]
         fn.resource_arg = resource_arg  # type: ignore[attr-defined]
+        fn.polls = polls  # type: ignore[attr-defined]
+        fn.poll_check = check  # type: ignore[attr-defined]
         return fn
     return deco
 

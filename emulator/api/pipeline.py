@@ -1,4 +1,4 @@
-"""Before and after every request: id, auth, project, settling due work, request faults, log."""
+"""Before and after every request: id, auth, project, settling due work, request faults, declared polls, log."""
 
 from __future__ import annotations
 
@@ -6,59 +6,94 @@ import json
 import logging
 import socket
 import time
+from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 
 from emulator.api import auth
 from emulator.api.errors import SERVICES, error_response
-from emulator.domain import faults, jobs
+from emulator.domain import clock, faults, jobs, polls
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import new_request_id
 from emulator.settings import Settings
+from emulator.store import Database
+from emulator.store.repos import Snapshot
 
 log = logging.getLogger("ims_emulator.access")
-CONTROL_KEYS = ("clock_offset", "transitions", "faults")
-
-
-def virtual_now(offset: float) -> float:
-    return time.time() + offset
+QUIET_READS_MAX = 10_000  # reads remembered as polling nothing, per connection, until the store changes
 
 
 def before() -> Response | None:
     g.request_id = new_request_id()
     g.t0 = time.perf_counter()
-    if request.routing_exception is not None:
-        raise request.routing_exception  # unknown route: the gateway answers, before auth
-    settings: Settings = current_app.config["SETTINGS"]
-    g.service = current_app.config["SERVICE_OF"].get(request.blueprint or "", "ims")
+    req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not one per use
+    if req.routing_exception is not None:
+        raise req.routing_exception  # unknown route: the gateway answers, before auth
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings: Settings = app.config["SETTINGS"]
+    g.service = app.config["SERVICE_OF"].get(req.blueprint or "", "ims")
     if g.service == "control":
         return None
     auth.check(settings)
-    view = current_app.view_functions[request.endpoint]
-    g.op = getattr(view, "op", request.endpoint)
-    view_args = request.view_args or {}
+    view = app.view_functions[req.endpoint]
+    g.op = getattr(view, "op", req.endpoint)
+    view_args = req.view_args or {}
     resource_id = view_args.get(getattr(view, "resource_arg", None) or "", None)
     project = auth.project_id(view_args.get("project_id"))
     if project is None:
         raise ServiceError("APIGW.0301", detail="no project: send X-Project-Id or use a project path")
-    db = current_app.config["DB"]
-    with db.peek() as tx:  # one statement: control values, region and next due time agree
-        control, region, next_due = tx.request_state.get(project, CONTROL_KEYS)
-    now = virtual_now(control.get("clock_offset", 0.0))
-    due = next_due is not None and next_due <= now
+    db = app.config["DB"]
+    state = db.request_state()  # cached per connection while the store is unchanged
+    wall = time.time()
+    now, transitions = clock.effective(state.control, project, wall)
+    region = _region(db, state, project)
     if region is None:  # an unknown project is registered on first use, in the default region
         with db.write() as tx:
             region = tx.projects.ensure(project, settings.region, None, now)["region"]
-    g.ctx = Ctx(now=now, project_id=project, region=region, transitions=control.get("transitions", {}),
-                settings=settings)
-    if due:
-        with db.write() as tx:
-            jobs.settle_due(tx, project, now)
-    rules = control.get("faults", [])
+    g.ctx = Ctx(now=now, project_id=project, region=region, transitions=transitions, settings=settings)
+    if _anything_due(state, wall):
+        with db.write() as tx:  # due work settles whoever asks (a share settles when its member answers)
+            jobs.settle_due(tx, None, clock.now_of(state.control, wall))
+    rules = state.control.get("faults", [])
     if rules and faults.might_apply(rules, faults.REQUEST_ACTIONS, g.op, project, resource_id):
-        return _request_fault(project, resource_id)
+        answer = _request_fault(project, resource_id)
+        if answer is not None:
+            return answer
+    target = getattr(view, "polls", None)
+    if target:
+        _poll(db, view, target, project, resource_id, now)
     return None
+
+
+def _region(db: Database, state: Snapshot, project: str) -> str | None:
+    if project not in state.regions:
+        with db.peek() as tx:
+            state.regions[project] = tx.request_state.region(project)
+    return state.regions[project]
+
+
+def _anything_due(state: Snapshot, wall: float) -> bool:
+    return any(due <= clock.effective(state.control, project, wall)[0] for project, due in state.due.items())
+
+
+def _poll(db: Database, view: Any, target: str, project: str, resource_id: str | None, now: float) -> None:
+    """The route's declared poll: a read of the resource counts as a poll of the work it depends on."""
+    if view.poll_check is not None:
+        view.poll_check()  # bad input is refused before anything is written
+    state = db.request_state()
+    key = (target, project, resource_id)
+    if key in state.quiet_reads:  # known to poll nothing, and the store has not changed since
+        return
+    with db.read() as tx:
+        pending = polls.pending(tx, target, project, resource_id)
+    if not pending:
+        if len(state.quiet_reads) >= QUIET_READS_MAX:
+            state.quiet_reads.clear()
+        state.quiet_reads.add(key)
+        return
+    with db.write() as tx:
+        polls.poll_read(tx, target, project, resource_id, now)
 
 
 def _request_fault(project: str, resource_id: str | None) -> Response | None:

@@ -7,8 +7,10 @@ Virtual now = wall clock + an offset kept in the store, so every worker process 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 POLICY_RE = re.compile(r"^(instant|manual|polls:([1-9][0-9]{0,5})|seconds:([0-9]+(?:\.[0-9]+)?))$")
 
@@ -37,6 +39,17 @@ class Policy:
         if self.kind == "seconds":
             return f"seconds:{self.amount:g}"
         return self.kind
+
+
+def effective(control: Mapping[str, Any], project_id: str, wall_now: float) -> tuple[float, dict[str, str]]:
+    """A project's virtual now and transition policies, from the shared control values. The request
+    pipeline and every settle go through this one function."""
+    return wall_now + control.get("clock_offset", 0.0), control.get("transitions", {})
+
+
+def now_of(control: Mapping[str, Any], wall_now: float) -> Callable[[str], float]:
+    """project id -> that project's virtual now (what settling work of several projects needs)."""
+    return lambda project_id: effective(control, project_id, wall_now)[0]
 
 
 def parse_policy_map(text: str) -> dict[str, str]:

@@ -57,17 +57,6 @@ def in_transition(server: Entity) -> bool:
     return server.status not in STEADY or bool(server.doc.get("task_state"))
 
 
-def refresh(tx: Tx, project_id: str, server_id: str, now: float) -> Entity:
-    """A read of a server in transition counts as a poll of the job working on it (Ecs.0114 once it is gone)."""
-    task = tx.tasks.pending_for_entity(server_id)
-    if task is not None:
-        if task.due_at is not None and task.due_at <= now:
-            jobs.settle(tx, task, now)
-        else:
-            jobs.poll(tx, task, now)
-    return servers.get_server(tx, project_id, server_id)
-
-
 def task_servers(tx: Tx, task: Task) -> list[Entity]:
     found = (tx.entities.get(servers.SERVER, sid) for sid in task.payload.get("servers", []))
     return [s for s in found if s is not None]

@@ -238,18 +238,6 @@ jobs.register(jobs.OpSpec("ims.export_image", "imsNativeExportImageJob", _noop_d
 
 # -- reading ---------------------------------------------------------------------------------
 
-def refresh(tx: Tx, img: Entity, now: float, *, poll: bool) -> Entity:
-    """Settle (or count a poll of) the task making this image; returns the current image."""
-    task = tx.tasks.pending_for_entity(img.id)
-    if task is None:
-        return img
-    if task.due_at is not None and task.due_at <= now:
-        jobs.settle(tx, task, now)
-    elif poll:
-        jobs.poll(tx, task, now)
-    return tx.entities.get(KIND, img.id) or img
-
-
 def pending_task(tx: Tx, img: Entity) -> Task | None:
     return tx.tasks.pending_for_entity(img.id)
 

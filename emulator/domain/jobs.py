@@ -1,9 +1,11 @@
 """Async work: every long-running operation is a task that settles lazily.
 
 A task is written in the request's transaction with a due time (instant / seconds:X) or a poll
-budget (polls:N) or neither (manual). Before a request reads state, due tasks are settled
-through the operation's own handler; a read of a job or of the entity a task works on counts
-as a poll. No timers, no threads: it works the same with several worker processes.
+budget (polls:N) or neither (manual). Before any request runs, work that is due settles through
+the operation's own handler, whichever project it belongs to and whichever project asks
+(`settle_due`, the one entry point). Which reads count as a poll is declared per API operation
+(`@operation(polls=...)` naming a target in domain/polls.py) and applied by the request
+pipeline. No timers, no threads: it works the same with several worker processes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from emulator.store import Tx
 
 Handler = Callable[["Tx", Task, float], None]
+Clock = Callable[[str], float]  # project id -> that project's virtual now
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,10 @@ def poll(tx: Tx, task: Task, now: float) -> Task:
     return tx.tasks.update(task)
 
 
-def poll_entity(tx: Tx, entity_id: str, now: float) -> Task | None:
-    task = tx.tasks.pending_for_entity(entity_id)
-    return poll(tx, task, now) if task else None
+def working_on(tx: Tx, entity_id: str | None) -> list[Task]:
+    """The pending task working on an entity, as a list (what a poll target usually answers)."""
+    task = tx.tasks.pending_for_entity(entity_id) if entity_id else None
+    return [task] if task else []
 
 
 def settle(tx: Tx, task: Task, now: float) -> Task:
@@ -129,16 +133,22 @@ def _fail(tx: Tx, spec: OpSpec, task: Task, code: str, reason: str) -> Task:
     return tx.tasks.update(task)
 
 
-def settle_due(tx: Tx, project_id: str | None, now: float) -> int:
-    due = tx.tasks.due(project_id, now)
-    for task in due:
-        settle(tx, task, now)
-    return len(due)
+def settle_due(tx: Tx, project_id: str | None, now: float | Clock) -> int:
+    """THE entry point for due work: settle every task whose due time has come on its own project's
+    clock (`now` a float: one clock for all), of one project or of all of them."""
+    now_of: Clock = now if callable(now) else (lambda _project: now)  # type: ignore[assignment,return-value]
+    settled = 0
+    for task in tx.tasks.timed(project_id, None if callable(now) else now):
+        moment = now_of(task.project_id)
+        if task.due_at is not None and task.due_at <= moment:
+            settle(tx, task, moment)
+            settled += 1
+    return settled
 
 
 def settle_pending(tx: Tx, project_id: str | None, now: float) -> list[Task]:
     """Finish everything still pending now, whatever its policy (manual included); due schedules run first."""
-    for task in tx.tasks.due(project_id, now):
+    for task in tx.tasks.timed(project_id, now):
         if is_recurring(task):
             settle(tx, task, now)
     return [settle(tx, task, now) for task in tx.tasks.pending(project_id) if not is_recurring(task)]

@@ -51,8 +51,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--emulator-world", dest="emulator_world", default="upstream",
                    help="parity: world of the in-process emulator: upstream (the account's servers and disks, "
                    "read through ECS/EVS; needs --project-id), default, none or a world file (default upstream)")
-    p.add_argument("--emulator-transitions", dest="emulator_transitions", default="instant",
-                   help="parity: transition policies of the in-process emulator")
+    p.add_argument("--emulator-transitions", dest="emulator_transitions", default="recorded",
+                   help="parity: recorded (the in-process emulator's async work settles where the upstream's "
+                   "answers show it settled; the default) or transition policies")
     p.add_argument("--quiet", action="store_true", help="no line per request")
 
 

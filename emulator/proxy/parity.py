@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from emulator.proxy.forward import Answer, Upstream, parse_upstream, send, signed_headers
 from emulator.proxy.idmap import IdMap, parse_json
+from emulator.proxy.pacing import PACED_POLICY, settled_ids
 from emulator.proxy.recorder import Exchange
 from emulator.proxy.scrub import Placeholders
 
@@ -35,7 +36,11 @@ def comparator() -> Any:
 
 
 class Shadow(Protocol):
+    paced: bool  # runs its async work manual, settled where the upstream's answers show it settled
+
     def call(self, method: str, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes) -> Answer: ...
+
+    def settle(self, entity_id: str) -> None: ...
 
     def close(self) -> None: ...
 
@@ -49,6 +54,8 @@ class InProcessShadow:
         from emulator.app import create_app
         from emulator.settings import Settings
         extra = {"region": region} if region else {}
+        self.paced = transitions == "recorded"
+        transitions = PACED_POLICY if self.paced else transitions
         if isinstance(world, dict):
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "upstream-world.json"
@@ -64,12 +71,17 @@ class InProcessShadow:
         resp = self.app.test_client().open(target, method=method, headers=headers, data=body)
         return Answer(resp.status_code, resp.status.split(" ", 1)[-1], list(resp.headers.items()), resp.data)
 
+    def settle(self, entity_id: str) -> None:
+        self.app.test_client().post("/_emulator/settle", json={"id": entity_id})  # 404: nothing pending, fine
+
     def close(self) -> None:
         self.app.config["DB"].close()
 
 
 class UrlShadow:
     """An emulator already running (loose or off auth): signed with a throw-away key, never the real one."""
+
+    paced = False  # an emulator of your own keeps its own transition policies
 
     def __init__(self, url: str, timeout: float) -> None:
         self.upstream: Upstream = parse_upstream(url, allow_http=True)
@@ -79,6 +91,9 @@ class UrlShadow:
         signed = signed_headers(headers, self.upstream, method, raw_path, raw_query, body, SHADOW_AK, SHADOW_SK)
         return send(self.upstream, method, raw_path + (f"?{raw_query}" if raw_query else ""), signed, body,
                     self.timeout)
+
+    def settle(self, entity_id: str) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -143,4 +158,7 @@ def render(data: dict[str, Any]) -> str:
 def compare_in_shadow(shadow: Shadow, ids: IdMap, ex: Exchange) -> Answer:
     """The exchange's request, with the upstream's ids swapped for the emulator's, sent to the emulator."""
     path, query, body = ids.text(ex.raw_path), ids.text(ex.raw_query), ids.body(ex.body)
+    if shadow.paced and ex.route:
+        for settled in settled_ids(ex.route.template, ex.raw_path, parse_json(ex.answer.body)):
+            shadow.settle(ids.text(settled))
     return shadow.call(ex.method, path, query, ex.headers, body)

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from emulator.store.repos import Claims, Control, Entities, Projects, RequestState, Tasks
+from emulator.store.repos import Claims, Control, Entities, Projects, RequestState, Snapshot, Tasks
 
 SCHEMA_VERSION = 2
 SCHEMA = Path(__file__).with_name("schema.sql").read_text(encoding="utf-8")
@@ -82,6 +82,17 @@ class Database:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        self._local.state = None  # data_version does not move for a connection's own commits
+
+    def request_state(self) -> Snapshot:
+        """This connection's request snapshot, re-read only when the file changed since (one cheap
+        PRAGMA per request otherwise)."""
+        repo = RequestState(self.connect())
+        version = repo.version()
+        state: Snapshot | None = getattr(self._local, "state", None)
+        if state is None or state.version != version:
+            state = self._local.state = repo.snapshot(version)
+        return state
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.domain.records import Entity, Task
@@ -193,9 +194,11 @@ class Tasks:
             return None
         return self._row(r)
 
-    def due(self, project_id: str | None, now: float) -> list[Task]:
+    def timed(self, project_id: str | None, up_to: float | None = None) -> list[Task]:
+        """Pending tasks with a due time (up to a bound), earliest first: each project's clock decides which
+        are due."""
         sql = "SELECT * FROM tasks WHERE status IN ('INIT','RUNNING') AND due_at <= ?"
-        args: list[Any] = [now]
+        args: list[Any] = [float("inf") if up_to is None else up_to]
         if project_id is not None:
             sql += " AND project_id=?"
             args.append(project_id)
@@ -272,21 +275,38 @@ class Control:
         self.conn.execute("INSERT OR REPLACE INTO control(key, value) VALUES (?, ?)", (key, _dumps(value)))
 
 
-class RequestState:
-    """What every request needs before its route runs, in ONE statement (one statement is its own snapshot):
-    shared control values, the project's region and the earliest due time of its pending tasks."""
+@dataclass
+class Snapshot:
+    """What every request needs before its route runs, read in ONE statement and kept per connection
+    while the store file is unchanged (`version` is sqlite's data_version): the shared control values,
+    each project's earliest due time, and lookups made since (regions, reads known to poll nothing)."""
 
+    version: int
+    control: dict[str, Any]
+    due: dict[str, float]                  # project -> earliest due time of its pending timed work
+    regions: dict[str, str | None] = field(default_factory=dict)
+    quiet_reads: set[tuple[str, str, str | None]] = field(default_factory=set)  # (target, caller, id)
+
+
+class RequestState:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
-    def get(self, project_id: str, keys: Sequence[str]) -> tuple[dict[str, Any], str | None, float | None]:
-        controls = ", ".join("(SELECT value FROM control WHERE key=?)" for _ in keys)
+    def version(self) -> int:
+        """Changes whenever another connection (any thread or process) commits to the file."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def snapshot(self, version: int) -> Snapshot:
         row = self.conn.execute(
-            f"SELECT (SELECT region FROM projects WHERE project_id=?),"
-            f" (SELECT MIN(due_at) FROM tasks WHERE project_id=? AND status IN ('INIT','RUNNING')), {controls}",
-            [project_id, project_id, *keys]).fetchone()
-        control = {k: json.loads(v) for k, v in zip(keys, row[2:], strict=True) if v is not None}
-        return control, row[0], row[1]
+            "SELECT (SELECT json_group_object(key, json(value)) FROM control),"
+            " (SELECT json_group_object(project_id, printf('%.6f', d)) FROM (SELECT project_id, MIN(due_at) AS d"
+            "  FROM tasks WHERE status IN ('INIT','RUNNING') AND due_at IS NOT NULL GROUP BY project_id))").fetchone()
+        due = {p: float(d) for p, d in json.loads(row[1] or "{}").items()}
+        return Snapshot(version, json.loads(row[0] or "{}"), due)
+
+    def region(self, project_id: str) -> str | None:
+        row = self.conn.execute("SELECT region FROM projects WHERE project_id=?", (project_id,)).fetchone()
+        return row[0] if row else None
 
 
 def wipe(conn: sqlite3.Connection, keep_control: bool = True) -> None:
