@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="list every difference under its row")
     parser.add_argument("-k", default="", help="only recorded files whose name contains this text (no SDK table)")
     parser.add_argument("--recordings", type=Path, help="replay your own recordings (ims-emulator record --out DIR)")
-    parser.add_argument("--world", default="none", help="with --recordings: the world the emulator starts from")
+    parser.add_argument("--world", default="none", help="with --recordings: the world the emulator starts from "
+                        "(default: the session's world.json if parity wrote one, else none)")
     parser.add_argument("--transitions", default="recorded", help="with --recordings: `recorded` (async work "
                         "settles where the recording shows it settled) or transition policies")
     args = parser.parse_args(argv)

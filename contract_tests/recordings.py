@@ -55,6 +55,8 @@ def replay(directory: Path, world: str = "none", transitions: str = "recorded") 
     """transitions: `recorded` (async work waits, and settles right before the exchange whose recorded answer
     shows it settled: a job SUCCESS/FAIL, an image active/killed, a backup available/error), or policies."""
     recs = load(directory)
+    if world == "none" and (directory / "world.json").exists():  # written by `ims-emulator parity`
+        world = str(directory / "world.json")
     target = world_project(world)
     ids = IdMap({FIRST_PROJECT: target} if target else None)
     paced = transitions == "recorded"

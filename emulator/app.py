@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
+from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
@@ -19,8 +22,11 @@ from emulator.domain.errors import ServiceError
 from emulator.settings import Settings
 from emulator.store import Database
 
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
 log = logging.getLogger("ims_emulator")
-WORLDS = Path(__file__).resolve().parents[1] / "fixtures" / "worlds"
+WORLDS = files(__package__) / "worlds"   # package data: a wheel carries the built-in worlds
 
 
 def create_app(settings: Settings | None = None, *, seed_world: bool = True) -> Flask:
@@ -49,24 +55,36 @@ def _start_state(app: Flask, settings: Settings, seed_world: bool) -> str:
     unknown = sorted(set(transitions) - {"default"} - set(jobs.operation_names())
                      - {n for n in transitions if n.endswith(".*")})
     if unknown:  # same rule as PUT /_emulator/transitions: no silently ignored names
-        raise ValueError(f"unknown operation(s) in --transitions: {', '.join(unknown)}; "
+        raise ValueError(f"--transitions / IMS_EMULATOR_TRANSITIONS: unknown operation(s) {', '.join(unknown)}; "
                          f"valid: default, {', '.join(jobs.operation_names())}, or <service>.*")
+    source = world_path(settings.world) if settings.world != "none" else None  # a typo fails on every start
     with db.write() as tx:
         if seed_world:
             tx.control.set("transitions", transitions)
-        if seed_world and settings.world != "none" and not tx.projects.all():
-            project = world.apply(tx, load_world_file(world_path(settings.world)), settings.region,
+        if seed_world and source is not None and not tx.projects.all():
+            project = world.apply(tx, load_world_file(source), settings.region,
                                   time.time() + tx.control.get("clock_offset", 0.0))
         projects = tx.projects.all()
         project = project or (projects[0]["project_id"] if projects else "<your project id>")
     return project
 
 
-def world_path(name: str) -> Path:
+def world_names() -> list[str]:
+    """The built-in worlds (`--world default`, `--world pipeline`), read from the package."""
+    return sorted(r.name.removesuffix(".json") for r in WORLDS.iterdir() if r.name.endswith(".json"))
+
+
+def world_path(name: str) -> Traversable | Path:
+    """A built-in world by name, else a file; anything else names the setting and what it accepts."""
+    if name in world_names():
+        return WORLDS / f"{name}.json"
     path = Path(name)
-    if path.suffix == ".json" or path.exists():
+    if path.is_file():
         return path
-    return WORLDS / f"{name}.json"
+    if path.suffix.lower() in (".json", ".yaml", ".yml"):
+        raise ValueError(f"--world / IMS_EMULATOR_WORLD: no such world file {name!r}")
+    raise ValueError(f"--world / IMS_EMULATOR_WORLD: unknown world {name!r}; accepted: "
+                     f"{' | '.join([*world_names(), 'none'])} | a .json/.yaml/.yml world file")
 
 
 def _install_error_handlers(app: Flask) -> None:
@@ -94,8 +112,21 @@ def _configure_logging(settings: Settings) -> None:
     access = logging.getLogger("ims_emulator")
     if not access.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s" if settings.log_format == "json"
-                                               else "%(asctime)s %(message)s"))
+        handler.setFormatter(_JsonFormatter() if settings.log_format == "json"
+                             else logging.Formatter("%(asctime)s %(message)s"))
         access.addHandler(handler)
         access.setLevel(logging.INFO)
         access.propagate = False
+
+
+class _JsonFormatter(logging.Formatter):
+    """--log-format json: every line is one JSON object (access lines already are; errors get wrapped)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if message.startswith("{") and not record.exc_info:
+            return message
+        out = {"level": record.levelname.lower(), "logger": record.name, "message": message}
+        if record.exc_info:
+            out["exception"] = self.formatException(record.exc_info)
+        return json.dumps(out)

@@ -349,8 +349,9 @@ class EmulatorControl:
         return int(self._call("DELETE", "/faults", query=query)["removed"])
 
     # snapshots
-    def save_snapshot(self, name: str) -> Snapshot:
-        return _build(Snapshot, self._call("POST", "/snapshots", {"name": name}))
+    def save_snapshot(self, name: str, overwrite: bool = False) -> Snapshot:
+        """An existing name raises ControlError (409) unless `overwrite`."""
+        return _build(Snapshot, self._call("POST", "/snapshots", {"name": name, "overwrite": overwrite}))
 
     def snapshots(self) -> list[Snapshot]:
         return [_build(Snapshot, s) for s in self._call("GET", "/snapshots")["snapshots"]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import json
 import shutil
 import signal
 import sys
@@ -45,11 +46,18 @@ def _announce(settings: Settings, sockname: tuple[Any, ...], snippet: str, proje
     """The address actually bound (not the one asked for), and a warning when it is not loopback."""
     host, port = str(sockname[0]), int(sockname[1])
     warning = banner.bind_warning(settings, host)
+    as_json = settings.log_format == "json"  # JSON log mode prints JSON only: one object per line
     if warning:
-        print(warning, file=sys.stderr, flush=True)
-    print(snippet.format(version=__version__, bound=banner.url(host, port), url=banner.client_url(host, port),
-                         auth=settings.auth, region=settings.region, db=settings.db, project=project,
-                         creds=banner.credentials_line(settings, project)), flush=True)
+        print(json.dumps({"level": "warning", "message": warning}) if as_json else warning, file=sys.stderr,
+              flush=True)
+    text = snippet.format(version=__version__, bound=banner.url(host, port), url=banner.client_url(host, port),
+                          auth=settings.auth, region=settings.region, db=settings.db, project=project,
+                          creds=banner.credentials_line(settings, project))
+    if as_json:
+        first, _, rest = text.partition("\n")
+        text = json.dumps({"event": "listening", "message": first, "url": banner.client_url(host, port),
+                           "version": __version__, "project_id": project, "snippet": rest})
+    print(text, flush=True)
 
 
 def serve(settings: Settings, snippet: str) -> int:

@@ -12,6 +12,13 @@ from emulator.domain.regions import DEFAULT_REGION
 
 ENV_PREFIX = "IMS_EMULATOR_"
 AUTH_MODES = ("off", "loose", "strict")
+LOG_FORMATS = ("text", "json")
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def _name(setting: str) -> str:
+    """How a user names a setting: its flag and its variable (error messages name both)."""
+    return f"--{setting.replace('_', '-')} / {ENV_PREFIX}{setting.upper()}"
 
 
 @dataclass(frozen=True)
@@ -35,8 +42,17 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.auth not in AUTH_MODES:
-            raise ValueError(f"auth must be one of {', '.join(AUTH_MODES)}")
-        parse_policy_map(self.transitions)  # fail fast on a bad policy
+            raise ValueError(f"{_name('auth')}: got {self.auth!r}; accepted: {' | '.join(AUTH_MODES)}")
+        if self.log_format not in LOG_FORMATS:
+            raise ValueError(f"{_name('log_format')}: got {self.log_format!r}; accepted: {' | '.join(LOG_FORMATS)}")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"{_name('port')}: got {self.port}; accepted: 0 (any free port) to 65535")
+        if self.workers < 1:
+            raise ValueError(f"{_name('workers')}: got {self.workers}; accepted: 1 or more")
+        try:
+            parse_policy_map(self.transitions)  # fail fast on a bad policy
+        except ValueError as exc:
+            raise ValueError(f"{_name('transitions')}: {exc}") from None
         keys = self.keys()
         if self.auth == "strict" and not keys:
             raise ValueError("--auth strict needs access keys: --credentials AK:SK[,AK:SK...] or --credentials-file "
@@ -62,9 +78,14 @@ def env_defaults(environ: dict[str, str] | None = None) -> dict[str, object]:
         if raw is None or f.name == "extra":
             continue
         if f.type in ("int", int):
+            if not raw.strip().isascii() or not raw.strip().lstrip("-").isdigit():
+                raise ValueError(f"{ENV_PREFIX}{f.name.upper()}: got {raw!r}; accepted: an integer")
             out[f.name] = int(raw)
         elif f.type in ("bool", bool):
-            out[f.name] = raw.lower() in ("1", "true", "yes", "on")
+            if raw.lower() not in _TRUE + _FALSE:
+                accepted = ", ".join(_TRUE + _FALSE[:-1])
+                raise ValueError(f"{ENV_PREFIX}{f.name.upper()}: got {raw!r}; accepted: {accepted}")
+            out[f.name] = raw.lower() in _TRUE
         else:
             out[f.name] = raw
     return out

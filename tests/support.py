@@ -42,10 +42,12 @@ class InProcessServer:
 class SubprocessServer:
     """`python -m emulator serve` as a child process (CLI, multi-worker and crash tests)."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None, timeout: float = 20) -> None:
-        cmd = [sys.executable, "-m", "emulator", "serve", "--port", "0", *args]
+    def __init__(self, *args: str, env: dict[str, str] | None = None, timeout: float = 20,
+                 command: list[str] | None = None, cwd: str | os.PathLike[str] | None = None) -> None:
+        cmd = [*(command or [sys.executable, "-m", "emulator", "serve"]), "--port", "0", *args]
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
+                                     cwd=cwd)
         deadline = time.monotonic() + timeout
         self.url = ""
         while time.monotonic() < deadline:
@@ -60,11 +62,12 @@ class SubprocessServer:
         if not self.url:
             self.stop()
             raise RuntimeError("emulator did not start")
+        self.output: list[str] = [line]  # every line printed after start, stdout and stderr (tests read logs)
         threading.Thread(target=self._drain, daemon=True).start()
 
     def _drain(self) -> None:
         for stream in (self.proc.stdout, self.proc.stderr):
-            threading.Thread(target=lambda s=stream: [None for _ in s], daemon=True).start()
+            threading.Thread(target=lambda s=stream: [self.output.append(x) for x in s], daemon=True).start()
 
     def stop(self, sig: int | None = None) -> None:
         if self.proc.poll() is None:

@@ -265,6 +265,12 @@ def test_ims_emulator_parity_mirrors_the_upstreams_servers_and_finds_no_differen
     assert sum(row["calls"] for row in report.values()) == 7
     assert {op: row["differences"] for op, row in report.items() if row["differences"]} == {}
     assert "7 of 7 operations answer like the upstream" in (out / "parity.md").read_text()
+    world = json.loads((out / "world.json").read_text())  # the mirrored world, with placeholders
+    assert world["projects"][0]["project_id"] == "aaaaaaaa" + "0" * 23 + "1"
+    assert {s["id"] for s in world["projects"][0]["servers"]} >= {WEB_1, DB_1}
+    assert REAL_PROJECT not in all_text(out) and UP_SK not in all_text(out)
+    replayed = recordings.replay(out)  # offline, from world.json
+    assert len(replayed) == 7 and [r.fixture for r in replayed if not r.ok] == []
 
 
 def test_the_replay_settles_jobs_where_the_recording_shows_them_settled(tmp_path: Path) -> None:

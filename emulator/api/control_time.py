@@ -200,6 +200,7 @@ class SnapshotSchema(Schema):
         unknown = RAISE
 
     name = fields.String(required=True)
+    overwrite = fields.Boolean(load_default=False)  # an existing name is a 409 unless asked
 
 
 class RestoreSchema(Schema):
@@ -211,9 +212,9 @@ class RestoreSchema(Schema):
 
 @bp.post("/snapshots")
 def save_snapshot() -> tuple[Response, int]:
-    name = _body(SnapshotSchema())["name"]
+    body = _body(SnapshotSchema())
     temporary = current_app.config["SETTINGS"].db == ":memory:"
-    return jsonify(snaps.save(_db(), name, temporary=temporary)), 201
+    return jsonify(snaps.save(_db(), body["name"], temporary=temporary, overwrite=body["overwrite"])), 201
 
 
 @bp.get("/snapshots")

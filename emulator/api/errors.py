@@ -37,6 +37,7 @@ def error_response(exc: ServiceError) -> Response:
         body = {"error_msg": exc.message, "error_code": exc.code, "request_id": g.get("request_id", "")}
     resp = jsonify(body)
     resp.status_code = exc.status
+    g.error = exc  # the access log and the dashboard show the code (and a 401's reason, never a secret)
     return resp
 
 

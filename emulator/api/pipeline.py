@@ -129,6 +129,11 @@ def _access_log(settings: Settings, response: Response) -> None:
     ms = (time.perf_counter() - g.get("t0", time.perf_counter())) * 1000
     fields = {"method": request.method, "path": request.full_path.rstrip("?"), "status": response.status_code,
               "ms": round(ms, 2), "request_id": g.get("request_id")}
+    error = g.get("error") if response.status_code >= 400 else None
+    if error is not None:  # a refusal logs its code; a 401 also why (the problem, never a secret)
+        fields["error_code"] = error.code
+        if response.status_code == 401:
+            fields["reason"] = error.message
     if settings.log_bodies:
         fields["request_body"] = request.get_data(cache=True, as_text=True)[:4096]
         fields["response_body"] = response.get_data(as_text=True)[:4096] if not response.direct_passthrough else ""

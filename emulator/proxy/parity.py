@@ -54,6 +54,7 @@ class InProcessShadow:
         from emulator.app import create_app
         from emulator.settings import Settings
         extra = {"region": region} if region else {}
+        self.world = world if isinstance(world, dict) else None  # mirrored from the upstream (see Proxy)
         self.paced = transitions == "recorded"
         transitions = PACED_POLICY if self.paced else transitions
         if isinstance(world, dict):

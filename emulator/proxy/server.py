@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from emulator.proxy import routes
-from emulator.proxy.forward import HOP_BY_HOP, Upstream, UpstreamError, send, signed_headers
+from emulator.proxy.forward import HOP_BY_HOP, PASSED, Upstream, UpstreamError, send, signed_headers
 from emulator.proxy.idmap import IdMap, parse_json
 from emulator.proxy.parity import ParityReport, Shadow, compare_in_shadow
 from emulator.proxy.recorder import Exchange, Recorder
@@ -53,6 +53,9 @@ class Proxy:
         self.recorder = Recorder(cfg.out, self.ph)
         self.shadow = shadow
         self.report = ParityReport(cfg.out, self.ph) if shadow else None
+        mirrored = getattr(shadow, "world", None)
+        if mirrored:  # the world read from the upstream, placeholders and all: the replay starts from it
+            (cfg.out / "world.json").write_text(json.dumps(self.ph.json(mirrored), indent=2) + "\n", encoding="utf-8")
         self.ids = IdMap()
         self.job_service: dict[str, str] = {}   # job id -> the service that made it (IMS and ECS share the path)
         self._seq = 0
@@ -85,9 +88,7 @@ class Proxy:
         if upstream is None:
             what = f"service {service}" if route else "a path the emulator does not route"
             return _error(502, "PROXY.0502", f"no --upstream for {what} (give one, or a catch-all --upstream URL)")
-        headers = {k: v for k, v in request.headers.items() if k.lower() in ("content-type", "x-project-id",
-                                                                              "user-agent", "accept",
-                                                                              "x-sdk-content-sha256")}
+        headers = {k: v for k, v in request.headers.items() if k.lower() in PASSED}
         raw_path, headers = self._rewrite_project(route, raw_path, headers)
         if self.shadow is None:
             return self._exchange(request.method, raw_path, raw_query, headers, body, route, service, upstream)
@@ -110,7 +111,11 @@ class Proxy:
         ex = Exchange(method, raw_path, raw_query, headers, body, route, service if route else "unrouted", upstream,
                       answer, seq)
         self._remember_job(ex)
-        name = self.recorder.record(ex)
+        try:
+            name = self.recorder.record(ex)
+        except OSError as exc:  # the upstream has acted: the client gets its answer even if the disk is full
+            log.error("could not write the recording of exchange %d: %s", seq, exc)
+            name = ex.file_name()
         note = ""
         if self.shadow is not None and self.report is not None:
             note = self._compare(ex, name)

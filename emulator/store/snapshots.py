@@ -54,8 +54,8 @@ def _describe(path: Path) -> dict[str, Any]:
             "size_bytes": st.st_size}
 
 
-def save(db: Database, name: str, temporary: bool = False) -> dict[str, Any]:
-    """Copy the whole store to the named snapshot (replacing one of the same name)."""
+def save(db: Database, name: str, temporary: bool = False, overwrite: bool = False) -> dict[str, Any]:
+    """Copy the whole store to the named snapshot; an existing name is a 409 unless `overwrite`."""
     target = _file(db, name)
     target.parent.mkdir(parents=True, exist_ok=True)
     if temporary and str(target.parent) not in _cleanup:  # a :memory: store leaves nothing behind
@@ -68,7 +68,15 @@ def save(db: Database, name: str, temporary: bool = False) -> dict[str, Any]:
         dst.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
     finally:
         dst.close()
-    os.replace(tmp, target)
+    if overwrite:
+        os.replace(tmp, target)
+        return _describe(target)
+    try:
+        os.link(tmp, target)  # atomic "create if absent": two parallel saves of one name cannot both win
+    except FileExistsError:
+        raise SnapshotError(f"a snapshot named {name} exists; send \"overwrite\": true to replace it", 409) from None
+    finally:
+        tmp.unlink()
     return _describe(target)
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from emulator.domain.regions import REGIONS
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 SAFE_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="must be 1-64 letters, digits, '-' or '_'")
 # IMS answers "not found" for an image id that is not a UUID, so a world may not make one
@@ -238,11 +240,12 @@ def parse_world_text(text: str, yaml_syntax: bool) -> Any:
         raise ValueError(f"not valid YAML: {exc}") from exc
 
 
-def load_world_file(path: Path) -> list[dict[str, Any]]:
+def load_world_file(path: Traversable) -> list[dict[str, Any]]:
+    """A world file's seeds; a missing or invalid file is a ValueError (the command line exits 2)."""
     try:
         text = path.read_text(encoding="utf-8")
-        return load_world(parse_world_text(text, path.suffix.lower() in (".yaml", ".yml")))
+        return load_world(parse_world_text(text, path.name.lower().endswith((".yaml", ".yml"))))
     except ValidationError as exc:
-        raise SystemExit(f"ims-emulator: invalid world file {path}: {error_path(exc.messages)}") from exc
+        raise ValueError(f"--world: invalid world file {path}: {error_path(exc.messages)}") from exc
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"ims-emulator: invalid world file {path}: {exc}") from exc
+        raise ValueError(f"--world: invalid world file {path}: {exc}") from exc
