@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8085
 PYTEST_ARGS ?=
 
-.PHONY: serve test lint test-deep fuzz load bench clean
+.PHONY: serve test lint test-deep fuzz load bench clean coverage
 LOAD_ARGS ?=
 FUZZ_CASES ?= 200
 
@@ -47,6 +47,11 @@ load: $(VENV)/.test-deps
 # benchmarks with targets; writes load/results.md (about 3.5 minutes)
 bench: $(VENV)/.test-deps
 	$(PY) -m load.run_bench
+
+# regenerate emulator/coverage/operations.json from the installed SDKs, then COVERAGE.md from the app's routes
+coverage: $(VENV)/.test-deps
+	$(PY) -m emulator.coverage.generate
+	$(VENV)/bin/ims-emulator coverage --format markdown > COVERAGE.md
 
 clean:
 	rm -rf $(VENV) .ims-emulator

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from emulator import __version__
+from emulator import __version__, coverage
 from emulator.proxy import cli as proxy_cli
 from emulator.settings import AUTH_MODES, Settings, env_defaults
 
@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="log request/response bodies, secrets masked (IMS_EMULATOR_LOG_BODIES)")
     serve.add_argument("--quiet", action="store_true", default=None, help="no access log (IMS_EMULATOR_QUIET)")
     proxy_cli.add_parsers(sub)  # record | parity (emulator/proxy/cli.py)
+    coverage.add_parser(sub)  # coverage (emulator/coverage/)
     return parser
 
 
@@ -69,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command in proxy_cli.COMMANDS:
         return proxy_cli.run(args)
+    if args.command == "coverage":
+        return coverage.run(args)
     try:
         settings = settings_from(args)
     except ValueError as exc:

@@ -60,6 +60,8 @@ def test_wheel_serves_the_default_world_from_an_empty_directory(tmp_path):
         assert requests.get(f"{server.url}/_emulator/health", timeout=10).json()["status"] == "ok"
         servers = requests.get(f"{server.url}/_emulator/state", timeout=10).json()["projects"][DEMO_PROJECT]["servers"]
         assert sorted(s["name"] for s in servers) == ["cluster-node-1", "db-1", "web-1"]
+        coverage = requests.get(f"{server.url}/_emulator/coverage", timeout=10)  # its data file ships too
+        assert coverage.status_code == 200 and coverage.json()["services"]["ims"]["emulated"] > 0, coverage.text
     finally:
         server.stop()
     assert (empty / ".ims-emulator" / "state.db").exists()  # state lands in the working directory

@@ -7,7 +7,7 @@ import re
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from emulator import __version__
+from emulator import __version__, coverage
 
 SERVICE = "control"
 bp = Blueprint("control_index", __name__, url_prefix="/_emulator")
@@ -24,3 +24,9 @@ def index() -> Response:
             endpoints += [{"method": m, "path": path, "what": doc.split("\n", 1)[0]}
                           for m in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return jsonify({"version": __version__, "endpoints": endpoints})
+
+
+@bp.get("/coverage")
+def coverage_report() -> Response:
+    """Every SDK and CSBS operation, emulated or not, from this app's routes (COVERAGE.md as JSON)."""
+    return jsonify(coverage.report(current_app))

@@ -152,9 +152,9 @@ class FaultSchema(Schema):
     status = fields.Integer(allow_none=True, strict=True, validate=validate.Range(400, 599))
     message = fields.String(allow_none=True, validate=validate.Length(0, 1024))
     delay_ms = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, faults.MAX_DELAY_MS))
-    times = fields.Integer(allow_none=True, strict=True, validate=validate.Range(1))
+    times = fields.Integer(allow_none=True, strict=True, validate=validate.Range(1, 2 ** 31 - 1))
     probability = Number(allow_none=True, allow_nan=False, validate=validate.Range(0, 1))
-    seed = fields.Integer(allow_none=True, strict=True)
+    seed = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, 2 ** 63 - 1))
 
 
 def request_operations() -> list[str]:

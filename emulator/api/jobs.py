@@ -27,6 +27,9 @@ def show_job(project_id: str, job_id: str) -> Response:
     return _show(job_id)
 
 
+show_job.services = ("ims", "ecs")  # type: ignore[attr-defined]  # one route answers both SDKs' show_job
+
+
 @bp.get("/v1/cloudimages/job/<job_id>")
 @operation("ims.show_job_progress", resource_arg="job_id", polls="job")
 def show_job_progress(job_id: str) -> Response:

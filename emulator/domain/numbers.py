@@ -50,6 +50,7 @@ PARAMETERS: dict[str, dict[str, dict[str, Bounds]]] = {
     "cbr.list_vault": {"query": {"limit": LIMIT_1000, "offset": OFFSET}},
     "cbr.list_backups": {"query": {"limit": LIMIT_1000, "offset": OFFSET}},
     "cbr.show_members_detail": {"query": {"limit": LIMIT_1000, "offset": OFFSET}},
+    "cbr.list_protectable": {"query": {"limit": Bounds(1, 50), "offset": OFFSET}},
 }
 
 

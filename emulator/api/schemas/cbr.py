@@ -6,6 +6,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from emulator.api.schemas.strict import StrictBool
 from emulator.domain.ids import UUID_RE
+from emulator.domain.numbers import INT32_MAX
 
 UUID = validate.Regexp(UUID_RE.pattern, error="must be a UUID")
 NAME = [validate.Length(1, 64), validate.Regexp(r"^[^<>!@#$%^&*()+=\\|'\";:,?/ ]*$", error="invalid characters")]
@@ -43,7 +44,7 @@ class BillingCreate(Base):
     cloud_type = fields.String(load_default="public", validate=validate.OneOf(["public", "hybrid"]))
     charging_mode = fields.String(load_default="post_paid", validate=validate.OneOf(["post_paid", "pre_paid"]))
     period_type = fields.String(allow_none=True)
-    period_num = fields.Integer(allow_none=True)
+    period_num = fields.Integer(allow_none=True, validate=validate.Range(1, INT32_MAX))
     is_auto_renew = StrictBool(allow_none=True)
     is_auto_pay = StrictBool(allow_none=True)
     console_url = fields.String(allow_none=True)
@@ -79,7 +80,7 @@ class VaultUpdate(Base):
     bind_rules = fields.Dict()
     auto_expand = StrictBool()
     smn_notify = StrictBool()
-    threshold = fields.Integer()
+    threshold = fields.Integer(validate=validate.Range(1, 100))  # percent of the vault's capacity
     locked = StrictBool()
 
 

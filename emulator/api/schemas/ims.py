@@ -6,9 +6,10 @@ enumerations, mutually exclusive sources) live in domain/image_rules.py.
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from emulator.api.schemas.strict import StrictBool
+from emulator.domain.numbers import INT32_MAX
 
 
 class _Body(Schema):
@@ -21,7 +22,9 @@ def _str() -> fields.String:
 
 
 def _int() -> fields.Integer:
-    return fields.Integer(strict=True, allow_none=True)
+    """An integer attribute: its product range is image_rules' (with IMS's own codes); here only what the store
+    can hold, so a 2**63 is the 400 it is on the real API rather than a number nothing can read back."""
+    return fields.Integer(strict=True, allow_none=True, validate=validate.Range(max=INT32_MAX))
 
 
 class TagKeyValue(_Body):
@@ -77,7 +80,7 @@ class CreateDataImageBody(_Tagged):
     name = _str()
     description = _str()
     image_url = _str()
-    min_disk = fields.Integer(strict=True, required=True)
+    min_disk = fields.Integer(strict=True, required=True, validate=validate.Range(max=INT32_MAX))
     os_type = _str()
     cmk_id = _str()
     enterprise_project_id = _str()
@@ -88,7 +91,7 @@ class QuickImportBody(_Tagged):
     description = _str()
     os_version = _str()
     image_url = _str()
-    min_disk = fields.Integer(strict=True, required=True)
+    min_disk = fields.Integer(strict=True, required=True, validate=validate.Range(max=INT32_MAX))
     license_type = _str()
     type = _str()
     enterprise_project_id = _str()
