@@ -69,7 +69,7 @@ def list_images() -> Response:
 
 
 @bp.get("/v2/images/<image_id>")
-@operation("ims.glance_show_image", resource_arg="image_id", polls="glance.image")
+@operation("ims.glance_show_image", resource_arg="image_id", polls="image")
 @native_404
 def show_image(image_id: str) -> Response:
     c = ctx()

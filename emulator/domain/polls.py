@@ -31,16 +31,12 @@ def job(tx: Tx, caller: str, job_id: str | None) -> list[Task]:
 
 
 def image(tx: Tx, caller: str, image_id: str | None) -> list[Task]:
-    img = images.get_image(tx, caller, image_id or "")
-    return working_on(tx, img.id) if img.status in BEING_MADE else []
-
-
-def glance_image(tx: Tx, caller: str, image_id: str | None) -> list[Task]:
-    """As `image`, but an image the caller cannot see polls nothing: the Glance route answers its own 404."""
+    """An image the caller cannot see polls nothing: the route answers its own not-found (Glance: 404)."""
     try:
-        return image(tx, caller, image_id)
+        img = images.get_image(tx, caller, image_id or "")
     except ServiceError:
         return []
+    return working_on(tx, img.id) if img.status in BEING_MADE else []
 
 
 def ecs_server(tx: Tx, caller: str, server_id: str | None) -> list[Task]:
@@ -87,7 +83,6 @@ def cbr_migration_status(tx: Tx, caller: str, _: str | None) -> list[Task]:
 TARGETS: dict[str, PollTarget] = {
     "job": job,
     "image": image,
-    "glance.image": glance_image,
     "ecs.server": ecs_server,
     "csbs.item": csbs_item,
     "cbr.checkpoint": cbr_checkpoint,

@@ -20,7 +20,7 @@ class ServerRef(_Body):
 
 class RootVolume(_Body):
     volumetype = fields.String(required=True)
-    size = fields.Integer(strict=True, allow_none=True)
+    size = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 1024))  # 0/absent: min_disk
 
 
 class DataVolumeExtend(_Body):
@@ -29,7 +29,7 @@ class DataVolumeExtend(_Body):
 
 class DataVolume(_Body):
     volumetype = fields.String(required=True)
-    size = fields.Integer(strict=True, required=True)
+    size = fields.Integer(strict=True, required=True, validate=validate.Range(10, 32768))
     multiattach = fields.Boolean(allow_none=True)
     shareable = fields.Boolean(allow_none=True)
     data_image_id = fields.String(allow_none=True)
@@ -52,7 +52,7 @@ class Server(_Body):
     root_volume = fields.Nested(RootVolume, required=True)
     data_volumes = fields.List(fields.Nested(DataVolume), allow_none=True)
     availability_zone = fields.String(allow_none=True)
-    count = fields.Integer(strict=True, allow_none=True)
+    count = fields.Integer(strict=True, allow_none=True, validate=validate.Range(1, 100))
     is_auto_rename = fields.Boolean(data_key="isAutoRename", allow_none=True)
     description = fields.String(allow_none=True)
     key_name = fields.String(allow_none=True)
@@ -102,7 +102,7 @@ class NovaServer(_Body):
     key_name = fields.String(allow_none=True)
     metadata = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
     block_device_mapping_v2 = fields.List(fields.Nested(NovaBlockDevice), allow_none=True)
-    min_count = fields.Integer(strict=True, allow_none=True)
+    min_count = fields.Integer(strict=True, allow_none=True, validate=validate.Range(1, 100))
 
 
 class NovaCreateBody(_Body):
