@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from emulator.domain import cbr_backups, images, servers
+from emulator.domain import cbr_backups, cbr_members, images, servers
 from emulator.domain.common import busy, in_use, ownership, shared_disks
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
@@ -74,7 +74,7 @@ def test_ownership_resolves_owned_shared_and_not_found(db):
     with db.write() as tx:
         spec = _server(tx, a)
         backup = cbr_backups.new_backup(tx, a, a.project_id, spec["id"], status="available", vault_id=None)
-        member = cbr_backups.add_members(tx, a, backup.id, [b.project_id])[0]
+        member = cbr_members.add_members(tx, a, backup.id, [b.project_id])[0]
         assert ownership.resolve(tx, a.project_id, cbr_backups.KIND, backup.id).state == ownership.OWNED
         shared = ownership.resolve(tx, b.project_id, cbr_backups.KIND, backup.id)
         assert (shared.state, shared.member_status) == (ownership.SHARED, "pending")

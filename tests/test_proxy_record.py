@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -316,3 +317,19 @@ def test_parity_follows_the_upstreams_pace(tmp_path: Path) -> None:
     report = json.loads((cfg.out / "parity.json").read_text())
     assert report["ims.show_job_progress"]["calls"] == 2
     assert {op: row["differences"] for op, row in report.items() if row["differences"]} == {}
+
+
+def test_an_upstream_that_never_answers_is_a_502_after_the_timeout(tmp_path: Path) -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)  # accepts connections (in the backlog) and never answers
+    cfg = ProxyConfig({"*": Upstream("http", "127.0.0.1", silent.getsockname()[1])}, UP_AK, UP_SK,
+                      out=tmp_path / "silent", timeout=0.3, quiet=True)
+    proxy = ProxyServer(Proxy(cfg))
+    try:
+        resp = requests.get(proxy.url + "/v2/cloudimages", headers={"X-Project-Id": REAL_PROJECT}, timeout=30)
+    finally:
+        proxy.stop()
+        silent.close()
+    assert resp.status_code == 502 and resp.json()["error_code"] == "PROXY.0502"
+    assert "timed out" in resp.json()["error_msg"] and not (cfg.out / "session.json").exists()

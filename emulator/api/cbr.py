@@ -15,7 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from emulator.api.ops import body_json, ctx, db, load, operation, query_int
 from emulator.api.schemas import cbr as schemas
-from emulator.domain import cbr_backups, cbr_migration, cbr_policies, vaults
+from emulator.domain import cbr_backups, cbr_members, cbr_migration, cbr_policies, vaults
 from emulator.domain.clock import iso_millis_offset
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import UUID_RE
@@ -299,7 +299,7 @@ def add_member(project_id: str, backup_id: str) -> Response:
     if data.get("domains"):
         raise ServiceError(BAD, "Sharing with accounts (domains) is not emulated; use project ids in members.")
     with db().write() as tx:
-        made = cbr_backups.add_members(tx, ctx(), backup_id, data["members"])
+        made = cbr_members.add_members(tx, ctx(), backup_id, data["members"])
     return jsonify({"members": [member_view(m) for m in made]})
 
 
@@ -309,7 +309,7 @@ def show_members_detail(project_id: str, backup_id: str) -> Response:
     limit = query_int("limit", MAX_LIMIT, 1, MAX_LIMIT, code=BAD) or MAX_LIMIT
     offset = query_int("offset", 0, 0, code=BAD) or 0
     with db().read() as tx:
-        rows = cbr_backups.visible_members(tx, ctx().project_id, backup_id)
+        rows = cbr_members.visible_members(tx, ctx().project_id, backup_id)
     for key in ("dest_project_id", "image_id", "vault_id"):
         if request.args.get(key):
             rows = [m for m in rows if m.doc.get(key) == request.args[key]]
@@ -322,7 +322,7 @@ def show_members_detail(project_id: str, backup_id: str) -> Response:
 @operation("cbr.show_member_detail", resource_arg="backup_id")
 def show_member_detail(project_id: str, backup_id: str, member_id: str) -> Response:
     with db().read() as tx:
-        return jsonify({"member": member_view(cbr_backups.find_member(tx, ctx().project_id, backup_id, member_id))})
+        return jsonify({"member": member_view(cbr_members.find_member(tx, ctx().project_id, backup_id, member_id))})
 
 
 @bp.put(f"{P}/backups/<backup_id>/members/<member_id>")
@@ -331,8 +331,8 @@ def update_member_status(project_id: str, backup_id: str, member_id: str) -> Res
     data = load(schemas.UpdateMemberReq(), body_json())
     c = ctx()
     with db().write() as tx:
-        member = cbr_backups.find_member(tx, c.project_id, backup_id, member_id)
-        member = cbr_backups.answer(tx, c, member, data["status"], data.get("vault_id"))
+        member = cbr_members.find_member(tx, c.project_id, backup_id, member_id)
+        member = cbr_members.answer(tx, c, member, data["status"], data.get("vault_id"))
         return jsonify({"member": member_view(member)})
 
 
@@ -341,7 +341,7 @@ def update_member_status(project_id: str, backup_id: str, member_id: str) -> Res
 def delete_member(project_id: str, backup_id: str, member_id: str) -> Response:
     c = ctx()
     with db().write() as tx:
-        cbr_backups.remove_member(tx, c, cbr_backups.find_member(tx, c.project_id, backup_id, member_id))
+        cbr_members.remove_member(tx, c, cbr_members.find_member(tx, c.project_id, backup_id, member_id))
     return _empty(204)
 
 

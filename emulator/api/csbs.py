@@ -12,7 +12,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from emulator.api.ops import body_json, ctx, db, load, operation
 from emulator.api.schemas import csbs as schemas
-from emulator.domain import backups, numbers, regions
+from emulator.domain import backups, csbs_listing, csbs_replication, csbs_restores, numbers, regions
 from emulator.domain import csbs_policies as policies
 from emulator.domain.clock import iso_micros_naive
 from emulator.domain.errors import ServiceError
@@ -22,8 +22,6 @@ from emulator.store import paging
 SERVICE = "csbs"
 bp = Blueprint("csbs", __name__)
 P = "/v1/<project_id>"
-TAGGED = {"csbs_backup": (backups.KIND, "CSBS.3001"), "csbs_backup_policy": (policies.KIND, "CSBS.3000")}
-RTYPE = "<any(csbs_backup, csbs_backup_policy):rtype>"
 DEFAULT_LIMIT = 1000
 
 
@@ -70,40 +68,6 @@ def checkpoint_view(checkpoint: Entity) -> dict[str, Any]:
             "protection_plan": d["protection_plan"]}
 
 
-def policy_view(policy: Entity, *, as_created: bool = False) -> dict[str, Any]:
-    """The policy body. as_created: operation_definition values as strings (create and update responses)."""
-    d = policy.doc
-    return {"created_at": iso_micros_naive(d["created_at"]), "description": d["description"], "id": policy.id,
-            "name": policy.name, "parameters": d["parameters"], "project_id": policy.project_id,
-            "provider_id": d["provider_id"], "resources": d["resources"],
-            "scheduled_operations": [_operation_view(op, as_created) for op in d["scheduled_operations"]],
-            "status": policy.status, "tags": d.get("tags", [])}
-
-
-def _operation_view(op: dict[str, Any], as_created: bool) -> dict[str, Any]:
-    # permanent=false is not echoed (gsdk fixtures send it and get no key back)
-    definition = {k: v for k, v in op["operation_definition"].items() if not (k == "permanent" and v is False)}
-    if as_created:
-        definition = {k: _as_string(v) for k, v in definition.items()}
-    props = op["trigger"]["properties"]
-    trigger = {**op["trigger"], "properties": {**props, "start_time": _start_time(props["start_time"])}}
-    return {**op, "operation_definition": definition, "trigger": trigger}
-
-
-def _as_string(value: Any) -> str:
-    return str(value)  # Python spelling on purpose: True -> "True", as in the live create response
-
-
-def _start_time(ts: float) -> str:
-    return iso_micros_naive(ts).replace("T", " ")[:19]
-
-
-def _tag_detail(rtype: str, entity: Entity, now: float, tx: Any) -> dict[str, Any]:
-    if rtype == "csbs_backup":
-        return item_view(entity, backups.pending_task(tx, entity), now)
-    return policy_view(entity)
-
-
 # -- resources/action: check_protectable, check_restorable ------------------------------------------
 
 @bp.post(f"{P}/providers/<provider_id>/resources/action")
@@ -128,7 +92,7 @@ def _protectable(tx: Any, ref: dict[str, Any]) -> dict[str, Any]:
 
 def _restorable(tx: Any, ref: dict[str, Any]) -> dict[str, Any]:
     target = ref["target"]
-    refusal = backups.restorable_refusal(tx, ctx().project_id, ref["checkpoint_item_id"], target["resource_type"],
+    refusal = csbs_restores.restorable_refusal(tx, ctx().project_id, ref["checkpoint_item_id"], target["resource_type"],
                                          target["resource_id"], target["volumes"])
     return {"resource_id": target["resource_id"], "resource_type": target["resource_type"],
             "result": refusal is None, "error_msg": refusal.message if refusal else "",
@@ -173,7 +137,7 @@ def create_restore(project_id: str) -> Response:
     _provider(data["provider_id"])
     params = data["parameters"]
     with db().write() as tx:
-        restore_id, _ = backups.restore(tx, ctx(), data["checkpoint_id"], params["checkpoint_item_id"],
+        restore_id, _ = csbs_restores.restore(tx, ctx(), data["checkpoint_id"], params["checkpoint_item_id"],
                                         params["targets"]["server_id"], params["targets"]["volumes"])
     return jsonify({"restore": {
         "restore_target": data.get("restore_target") or "", "status": "in_progress", "provider_id": backups.PROVIDER_ID,
@@ -192,7 +156,7 @@ def replicate_backup(project_id: str, provider_id: str, item_id: str) -> Respons
         item = backups.get_item(tx, ctx().project_id, item_id)
         if item is None:
             raise ServiceError("CSBS.3001", id=item_id)
-        backups.replicate(tx, ctx(), item, options)
+        csbs_replication.replicate(tx, ctx(), item, options)
     return jsonify({"replication": {"backup_id": item_id, **_replication_echo(options)}})
 
 
@@ -280,11 +244,11 @@ def _next_link(rows: list[Entity]) -> list[dict[str, str]]:
 def list_items(project_id: str) -> Response:
     limit = _int_arg("limit", DEFAULT_LIMIT, 1)
     offset = _int_arg("offset", 0, 0)
-    order = backups.parse_sort(request.args.get("sort"), _direction())
+    order = csbs_listing.parse_sort(request.args.get("sort"), _direction())
     status, filters, now = _status_filter(), _item_filters(), ctx().now
     marker = request.args.get("marker")
     with db().read() as tx:
-        if not status and not offset and order == backups.parse_sort(None, order[0][1]):
+        if not status and not offset and order == csbs_listing.parse_sort(None, order[0][1]):
             # the common poll/list shape: an index range read, so a page costs the same at 1k or 100k backups
             paged = paging.page_after(tx.entities, backups.KIND, ctx().project_id, marker, limit, filters,
                                       newest_first=order[0][1] == "desc")
@@ -293,9 +257,9 @@ def list_items(project_id: str) -> Response:
             rows, more = paged
             tasks = {item.id: backups.pending_task(tx, item) for item in rows}
         else:  # a visible-status filter, offset or another sort: filter and sort the project's backups
-            found = backups.list_items(tx, ctx().project_id, filters, status, now)
+            found = csbs_listing.list_items(tx, ctx().project_id, filters, status, now)
             tasks = {item.id: task for item, task in found}
-            rows, more = backups.page(backups.sort_rows([i for i, _ in found], order), marker, offset, limit)
+            rows, more = csbs_listing.page(csbs_listing.sort_rows([i for i, _ in found], order), marker, offset, limit)
     body: dict[str, Any] = {"checkpoint_items": [item_view(i, tasks[i.id], now) for i in rows]}
     if more:  # choice: links only when another page exists
         body["checkpoint_items_links"] = _next_link(rows)
@@ -307,7 +271,7 @@ def list_items(project_id: str) -> Response:
 def count_items(project_id: str) -> Response:
     status, filters = _status_filter(), _item_filters()
     with db().read() as tx:
-        return jsonify({"count": len(backups.list_items(tx, ctx().project_id, filters, status, ctx().now))})
+        return jsonify({"count": len(csbs_listing.list_items(tx, ctx().project_id, filters, status, ctx().now))})
 
 
 @bp.get(f"{P}/checkpoint_items/<item_id>")
@@ -320,57 +284,6 @@ def show_item(project_id: str, item_id: str) -> Response:
     if view is None:
         raise ServiceError("CSBS.3001", id=item_id)
     return jsonify({"checkpoint_item": view})
-
-
-# -- policies -----------------------------------------------------------------------------------------
-
-@bp.post(f"{P}/policies")
-@operation("csbs.create_policy")
-def create_policy(project_id: str) -> Response:
-    data = load(schemas.PolicyCreateBody(), body_json())["policy"]
-    with db().write() as tx:
-        policy = policies.create(tx, ctx(), data)
-    return jsonify({"policy": policy_view(policy, as_created=True)})
-
-
-@bp.get(f"{P}/policies")
-@operation("csbs.list_policies")
-def list_policies(project_id: str) -> Response:
-    limit = _int_arg("limit", DEFAULT_LIMIT, 1)
-    offset = _int_arg("offset", 0, 0)
-    order = backups.parse_sort(request.args.get("sort"), _direction())
-    filters = [("name", "=", request.args["name"])] if request.args.get("name") else []
-    with db().read() as tx:
-        found = tx.entities.list(policies.KIND, ctx().project_id, filters)
-    rows, more = backups.page(backups.sort_rows(found, order), request.args.get("marker"), offset, limit)
-    body: dict[str, Any] = {"policies": [policy_view(p) for p in rows]}
-    if more:
-        body["policies_links"] = _next_link(rows)
-    return jsonify(body)
-
-
-@bp.get(f"{P}/policies/<policy_id>")
-@operation("csbs.show_policy", resource_arg="policy_id")
-def show_policy(project_id: str, policy_id: str) -> Response:
-    with db().read() as tx:
-        return jsonify({"policy": policy_view(policies.get(tx, ctx().project_id, policy_id))})
-
-
-@bp.put(f"{P}/policies/<policy_id>")
-@operation("csbs.update_policy", resource_arg="policy_id")
-def update_policy(project_id: str, policy_id: str) -> Response:
-    data = load(schemas.PolicyUpdateBody(), body_json())["policy"]
-    with db().write() as tx:
-        policy = policies.update(tx, ctx(), policy_id, data)
-    return jsonify({"policy": {**policy_view(policy, as_created=True), "user_id": None}})
-
-
-@bp.delete(f"{P}/policies/<policy_id>")
-@operation("csbs.delete_policy", resource_arg="policy_id")
-def delete_policy(project_id: str, policy_id: str) -> Response:
-    with db().write() as tx:
-        policies.delete(tx, ctx().project_id, policy_id)
-    return _empty(200)
 
 
 # -- quotas, replication capabilities -------------------------------------------------------------------
@@ -393,84 +306,3 @@ def replication_capabilities(project_id: str) -> Response:
     region = regions.get(ctx().region)
     destinations = sorted(region.csbs_replication_to) if region else []
     return jsonify({"regions": [{"name": ctx().region, "replication_destinations": destinations}]})
-
-
-# -- tags on backups and policies ---------------------------------------------------------------------------
-
-def _tagged(tx: Any, rtype: str, resource_id: str) -> Entity:
-    kind, missing = TAGGED[rtype]
-    entity = tx.entities.get(kind, resource_id, ctx().project_id)
-    if entity is None:
-        raise ServiceError(missing, id=resource_id)
-    return entity
-
-
-@bp.post(f"{P}/{RTYPE}/<resource_id>/tags")
-@operation("csbs.create_tag", resource_arg="resource_id")
-def create_tag(project_id: str, rtype: str, resource_id: str) -> Response:
-    tag = load(schemas.TagBody(), body_json())["tag"]
-    with db().write() as tx:
-        entity = _tagged(tx, rtype, resource_id)
-        policies.add_tags(entity, [tag])
-        tx.entities.update(entity)
-    return _empty()
-
-
-@bp.delete(f"{P}/{RTYPE}/<resource_id>/tags/<key>")
-@operation("csbs.delete_tag", resource_arg="resource_id")
-def delete_tag(project_id: str, rtype: str, resource_id: str, key: str) -> Response:
-    with db().write() as tx:
-        entity = _tagged(tx, rtype, resource_id)
-        policies.remove_tag(entity, key)
-        tx.entities.update(entity)
-    return _empty()
-
-
-@bp.get(f"{P}/{RTYPE}/<resource_id>/tags")
-@operation("csbs.show_tags", resource_arg="resource_id")
-def show_tags(project_id: str, rtype: str, resource_id: str) -> Response:
-    with db().read() as tx:
-        return jsonify({"tags": _tagged(tx, rtype, resource_id).doc.get("tags", [])})
-
-
-@bp.post(f"{P}/{RTYPE}/<resource_id>/tags/action")
-@operation("csbs.batch_tags_action", resource_arg="resource_id")
-def batch_tags(project_id: str, rtype: str, resource_id: str) -> Response:
-    data = load(schemas.TagsAction(), body_json())
-    with db().write() as tx:
-        entity = _tagged(tx, rtype, resource_id)
-        if data["action"] == "create":
-            policies.add_tags(entity, data["tags"])
-        else:
-            policies.remove_tags(entity, data["tags"])
-        tx.entities.update(entity)
-    return _empty()
-
-
-@bp.get(f"{P}/{RTYPE}/tags")
-@operation("csbs.list_project_tags")
-def project_tags(project_id: str, rtype: str) -> Response:
-    with db().read() as tx:
-        return jsonify({"tags": policies.project_tags(tx.entities.list(TAGGED[rtype][0], ctx().project_id))})
-
-
-@bp.post(f"{P}/{RTYPE}/resource_instances/action")
-@operation("csbs.resource_instances")
-def resource_instances(project_id: str, rtype: str) -> Response:
-    query = load(schemas.ResourceInstances(), body_json())
-    now = ctx().now
-    with db().read() as tx:
-        rows = tx.entities.list(TAGGED[rtype][0], ctx().project_id, order=(("created_at", "asc"), ("id", "asc")))
-        hits = [e for e in rows if policies.matches_tags(e, query, _resource_name(e))]
-        if query["action"] == "count":
-            return jsonify({"total_count": len(hits)})
-        offset, limit = int(query.get("offset", 0)), int(query.get("limit", DEFAULT_LIMIT))
-        chosen = hits[offset:offset + limit]
-        resources = [{"resource_id": e.id, "resource_name": _resource_name(e),
-                      "resource_detail": _tag_detail(rtype, e, now, tx), "tags": e.doc.get("tags", [])}
-                     for e in chosen]
-    return jsonify({"resources": resources, "total_count": len(hits)})
-
-
-def _resource_name(entity: Entity) -> str:
-    return entity.name or ""

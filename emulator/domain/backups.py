@@ -1,6 +1,7 @@
 """CSBS backups: checkpoints and their items (one item = one server backup = what IMS calls backup_id).
 
-Every long step is a task (domain/jobs.py): protect, delete, restore. While a task is pending the
+Every long step is a task (domain/jobs.py): protect, delete here; restore in csbs_restores.py,
+replication in csbs_replication.py (listing and paging in csbs_listing.py). While a task is pending the
 stored status is the "-ing" one (protecting/deleting/restoring) and what a client sees is derived
 from the task's progress (0 -> waiting_*, >0 -> *-ing), so reads never need a write.
 """
@@ -11,7 +12,7 @@ import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from emulator.domain import jobs, regions, servers
+from emulator.domain import jobs, servers
 from emulator.domain.common import busy, ownership, shared_disks
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
@@ -86,9 +87,13 @@ def start_delete(tx: Tx, ctx: Ctx, item: Entity) -> Task:
                       payload={"checkpoint_id": item.ref})
 
 
-def _touch(tx: Tx, item: Entity, now: float) -> None:
+def touch(tx: Tx, item: Entity, now: float) -> None:
+    """Store the item with a new updated_at."""
     item.doc["updated_at"] = now
     tx.entities.update(item)
+
+
+_touch = touch
 
 
 # -- status as a client sees it --------------------------------------------------------------
@@ -314,138 +319,8 @@ def _delete_failed(tx: Tx, task: Task, now: float) -> None:
         tx.entities.update(item)
 
 
-# -- restore ---------------------------------------------------------------------------------
-
-def restore_refusal(tx: Tx, project_id: str, item: Entity | None, server_id: str,
-                    mapping: list[dict[str, str]]) -> ServiceError | None:
-    """Why this restore cannot run (None = it can); shared by restores and check_restorable."""
-    if item is None:
-        return ServiceError("CSBS.3001", id="")
-    if item.status != "available":
-        return ServiceError("CSBS.4000")
-    server = ownership.owned(tx, project_id, servers.SERVER, server_id)
-    if server is None:
-        return ServiceError("CSBS.6000")
-    refused = busy.refusal(tx, server_id, "restore")
-    if refused is not None:
-        return ServiceError("CSBS.6015")
-    targets = {v.id: v for v in servers.volumes_of(tx, server)}
-    if not targets:
-        return ServiceError("CSBS.6020")
-    backups = {vb["id"]: vb for vb in item.doc["extend_info"]["volume_backups"]}
-    for pair in mapping:
-        refusal = _pair_refusal(backups.get(pair["backup_id"]), targets.get(pair["volume_id"]))
-        if refusal is not None:
-            return refusal
-    if {p["backup_id"] for p in mapping} != set(backups):
-        return ServiceError("CSBS.6018")
-    if server.doc.get("availability_zone") != item.doc["extend_info"].get("resource_az"):
-        return ServiceError("CSBS.6025")
-    return None
-
-
-def restorable_refusal(tx: Tx, project_id: str, item_id: str, resource_type: str, server_id: str,
-                       mapping: list[dict[str, str]]) -> ServiceError | None:
-    """check_restorable's verdict for one target: only servers (CSBS.6013), a backup of the caller's."""
-    if resource_type != SERVER_TYPE:
-        return ServiceError("CSBS.6013")
-    item = get_item(tx, project_id, item_id)
-    if item is None:
-        return ServiceError("CSBS.3001", id=item_id)
-    return restore_refusal(tx, project_id, item, server_id, mapping)
-
-
-def _pair_refusal(backup: dict[str, Any] | None, volume: Entity | None) -> ServiceError | None:
-    if backup is None:
-        return ServiceError("CSBS.6017")
-    if volume is None:
-        return ServiceError("CSBS.6014")
-    if servers.is_shared(volume):
-        return ServiceError("CSBS.6021")
-    if volume.doc["bootable"] and not backup["bootable"]:
-        return ServiceError("CSBS.6023")
-    if volume.doc["size"] < backup["source_volume_size"]:
-        return ServiceError("CSBS.6024")
-    return None
-
-
-def restore(tx: Tx, ctx: Ctx, checkpoint_id: str, item_id: str, server_id: str,
-            mapping: list[dict[str, str]]) -> tuple[str, Task]:
-    item = get_item(tx, ctx.project_id, item_id)
-    if item is not None and item.ref != checkpoint_id:
-        item = None  # the item must belong to the named checkpoint
-    refusal = restore_refusal(tx, ctx.project_id, item, server_id, mapping)
-    if refusal is not None:
-        if refusal.code == "CSBS.3001":
-            raise ServiceError("CSBS.3001", id=item_id)
-        raise refusal
-    assert item is not None
-    item.status = "restoring"
-    _touch(tx, item, ctx.now)
-    busy.hold(tx, server_id, busy.RESTORE, KIND, item.id, ctx.project_id)
-    restore_id = new_uuid()
-    task = jobs.start(tx, ctx, "csbs.restore", entity_kind=KIND, entity_id=item.id, resource_id=item.id,
-                      job_type="csbs_restore", payload={"restore_id": restore_id, "server_id": server_id})
-    return restore_id, task
-
-
-def _restore_settled(tx: Tx, task: Task, now: float) -> None:
-    item = tx.entities.get(KIND, task.entity_id or "")
-    if item is None:
-        return
-    if task.status == "FAIL":  # the backup itself stays usable (UNCONFIRMED: fail_op=restore is kept)
-        mark_error(item, "restore", task.error_code or "CSBS.9999", task.fail_reason or "", now)
-    item.status = "available"
-    _touch(tx, item, now)
-    tx.claims.release_owner(KIND, item.id)
-
-
 jobs.register(jobs.OpSpec("csbs.protect", "csbs_protect", _protect_done, _protect_failed, fail_code="CSBS.9999"))
 jobs.register(jobs.OpSpec("csbs.delete", "csbs_delete", _delete_done, _delete_failed, fail_code="CSBS.9999"))
-jobs.register(jobs.OpSpec("csbs.restore", "csbs_restore", _restore_settled, _restore_settled, fail_code="CSBS.9999"))
-
-
-# -- replication to another region ------------------------------------------------------------
-
-def replicate(tx: Tx, ctx: Ctx, item: Entity, options: dict[str, Any]) -> Task:
-    """Copy one available backup to another region (the copy itself is only recorded: UNCONFIRMED)."""
-    region = options["destination_region"]
-    here = regions.get(ctx.region)
-    if here is None or region not in here.csbs_replication_to:
-        raise ServiceError("CSBS.9001", f"replication from {ctx.region} to {region} is not supported")
-    if item.status != "available":
-        raise ServiceError("CSBS.2003")
-    records = item.doc.setdefault("replication_records", [])
-    if item.doc["extend_info"].get("copy_status") in COPY_BUSY or any(
-            r["destination_region"] == region and r["status"] != "failed" for r in records):
-        raise ServiceError("CSBS.6031")
-    record = {"id": new_uuid(), "source_region": ctx.region, "destination_region": region,
-              "destination_project_id": options["destination_project_id"], "source_backup_id": item.id,
-              "destination_backup_id": new_uuid(), "status": "replicating", "created_at": ctx.now,
-              "updated_at": ctx.now, "extra_info": {"progress": 0, "fail_code": "", "fail_reason": "",
-                                                    "auto_trigger": bool(options.get("auto_trigger"))}}
-    records.append(record)
-    item.doc["extend_info"]["copy_status"] = "copying"
-    _touch(tx, item, ctx.now)
-    return jobs.start(tx, ctx, REPLICATE, entity_kind=KIND, entity_id=item.id, resource_id=item.id,
-                      job_type="csbs_replicate", payload={"record_id": record["id"]})
-
-
-def _replicate_settled(tx: Tx, task: Task, now: float) -> None:
-    item = tx.entities.get(KIND, task.entity_id or "")
-    if item is None:
-        return
-    ok = task.status != "FAIL"
-    item.doc["extend_info"]["copy_status"] = "success" if ok else "fail"
-    for record in item.doc.get("replication_records", []):
-        if record["id"] == task.payload["record_id"]:
-            record.update(status="available" if ok else "failed", updated_at=now)
-            record["extra_info"].update(progress=100 if ok else 0, fail_code="" if ok else task.error_code or "",
-                                        fail_reason="" if ok else task.fail_reason or "")
-    _touch(tx, item, now)
-
-
-jobs.register(jobs.OpSpec(REPLICATE, "csbs_replicate", _replicate_settled, _replicate_settled, fail_code="CSBS.9999"))
 
 
 # -- seeding (control API) -------------------------------------------------------------------
@@ -471,54 +346,3 @@ def seed_item(tx: Tx, ctx: Ctx, spec: dict[str, Any]) -> Entity:
     tx.entities.update(item)
     _settle_checkpoint(tx, checkpoint.id)
     return item
-
-
-# -- listing: filters that need the derived status, sorting, paging ---------------------------------
-
-SORT_KEYS = {"created_at": lambda e: e.created_at, "updated_at": lambda e: e.doc.get("updated_at", e.created_at),
-             "name": lambda e: e.name or "", "status": lambda e: e.status or "",
-             "protected_at": lambda e: e.doc.get("protected_at", e.created_at), "id": lambda e: e.id}
-
-
-def parse_sort(text: str | None, default_dir: str = "desc") -> list[tuple[str, str]]:
-    """`key[:asc|desc],...` (keys of SORT_KEYS); a bad one is a 400 CSBS.9001."""
-    if not text:
-        return [("created_at", default_dir), ("id", default_dir)]
-    if len(text) > 255:
-        raise ServiceError("CSBS.9001", "sort: at most 255 characters")
-    out = []
-    for part in text.split(","):
-        key, _, direction = part.strip().partition(":")
-        direction = direction or default_dir
-        if key not in SORT_KEYS or direction not in ("asc", "desc"):
-            raise ServiceError("CSBS.9001", f"sort: invalid key or direction {part!r}")
-        out.append((key, direction))
-    return out
-
-
-def sort_rows(rows: list[Entity], order: list[tuple[str, str]]) -> list[Entity]:
-    for key, direction in reversed(order):  # stable sorts, least significant key first
-        rows = sorted(rows, key=SORT_KEYS[key], reverse=direction == "desc")
-    return rows
-
-
-def page(rows: list[Entity], marker: str | None, offset: int, limit: int) -> tuple[list[Entity], bool]:
-    """The page after `marker` (an id of the previous page), skipping `offset`; True if more follow."""
-    start = 0
-    if marker:
-        ids = [r.id for r in rows]
-        if marker not in ids:
-            raise ServiceError("CSBS.9001", f"marker {marker} not found")
-        start = ids.index(marker) + 1
-    start += offset
-    return rows[start:start + limit], start + limit < len(rows)
-
-
-def list_items(tx: Tx, project_id: str, filters: list[tuple[str, str, Any]], status: str | None,
-               now: float) -> list[tuple[Entity, Task | None]]:
-    """Items matching the stored-field filters, with their pending task; `status` is the visible one."""
-    rows = tx.entities.list(KIND, project_id, filters)
-    out = [(item, pending_task(tx, item)) for item in rows]
-    if status:
-        out = [(i, t) for i, t in out if visible_status(i, t, now) == status]
-    return out

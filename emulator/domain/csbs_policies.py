@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emulator.domain import backups, csbs_schedule, policy_runs, schedules, servers
+from emulator.domain import backups, csbs_replication, csbs_schedule, policy_runs, schedules, servers
 from emulator.domain.common import ownership
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
@@ -232,5 +232,5 @@ def replicate(tx: Tx, ctx: Ctx, options: dict[str, Any]) -> list[Entity]:
     todo = [i for i in items if i.status == "available" and not any(
         r["destination_region"] == region and r["status"] != "failed" for r in i.doc.get("replication_records", []))]
     for item in todo:
-        backups.replicate(tx, ctx, item, options)
+        csbs_replication.replicate(tx, ctx, item, options)
     return todo
