@@ -89,7 +89,8 @@ PAGE = """<!doctype html>
 <table id="other"><thead><tr><th>kind</th><th>name</th><th>id</th><th>status</th><th>next run</th><th>project</th>
 </tr></thead><tbody>
 {% for r in other[:max_rows] %}<tr><td>{{ r.kind }}</td><td>{{ r.name }}</td><td class="id">{{ r.id }}</td>
-<td>{{ status(r.status) }}</td><td>{{ r.next_run or "" }}</td><td class="id">{{ r.project[:8] }}</td></tr>
+<td>{{ status(r.status) }}</td><td>{% if r.next_run %}next run {{ r.next_run }} virtual{% endif %}</td>
+<td class="id">{{ r.project[:8] }}</td></tr>
 {% endfor %}</tbody></table>{% endif %}
 
 <h2>Jobs ({{ jobs|length }})</h2>
