@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8085
 PYTEST_ARGS ?=
 
-.PHONY: serve test lint test-deep fuzz load bench clean coverage
+.PHONY: serve test lint test-deep fuzz load load-distributed bench clean coverage
 LOAD_ARGS ?=
 FUZZ_CASES ?= 200
 
@@ -44,8 +44,14 @@ fuzz: $(VENV)/.test-deps
 load: $(VENV)/.test-deps
 	$(PY) -m load.run_load $(LOAD_ARGS)
 
-# benchmarks with targets; writes load/results.md (about 3.5 minutes)
+# the same with a locust master and two locust worker processes on loopback (30 s; fails on any failed request)
+load-distributed: $(VENV)/.test-deps
+	$(PY) -m load.run_load --distributed 2 --run-time 30s $(LOAD_ARGS)
+
+# benchmarks with targets; writes load/results.md (about 6 minutes). The bench extra adds moto, the peer
+# the poll benchmark compares with (kept out of `make test`'s environment: it is large and only needed here)
 bench: $(VENV)/.test-deps
+	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m load.run_bench
 
 # regenerate emulator/coverage/operations.json from the installed SDKs, then COVERAGE.md from the app's routes

@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "or per operation: default=instant,csbs.protect=polls:3 (IMS_EMULATOR_TRANSITIONS)")
     serve.add_argument("--workers", type=int, help="worker processes sharing the sqlite file (IMS_EMULATOR_WORKERS; "
                                                    "default 1)")
+    serve.add_argument("--threads", type=int, help="threads per worker process with --workers N "
+                       "(IMS_EMULATOR_THREADS; default 2: the best tail latency on a small machine, see Load)")
     serve.add_argument("--log-format", dest="log_format", choices=("text", "json"),
                        help="access log format (IMS_EMULATOR_LOG_FORMAT)")
     serve.add_argument("--log-bodies", dest="log_bodies", action="store_true", default=None,

@@ -94,7 +94,7 @@ def _serve_gunicorn(settings: Settings, snippet: str) -> int:
             self.cfg.set("bind", f"{settings.host}:{settings.port}")
             self.cfg.set("workers", settings.workers)
             self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", 8)
+            self.cfg.set("threads", settings.threads)
             self.cfg.set("keepalive", 30)
             # no gunicorn HTML 414/431: every request reaches the app's gateway limits (api/limits.py)
             self.cfg.set("limit_request_line", 0)

@@ -34,6 +34,7 @@ class Settings:
     control_token: str = ""            # when set, /_emulator/* (but health) needs it
     transitions: str = "instant"       # instant | default=...,op=...
     workers: int = 1
+    threads: int = 2                   # per worker with --workers N (gunicorn gthread); 2 gave the best p99
     log_format: str = "text"           # text | json
     log_bodies: bool = False
     max_body_bytes: int = 12 * 1024 * 1024  # the gateway's limit is about 12 MB
@@ -49,6 +50,8 @@ class Settings:
             raise ValueError(f"{_name('port')}: got {self.port}; accepted: 0 (any free port) to 65535")
         if self.workers < 1:
             raise ValueError(f"{_name('workers')}: got {self.workers}; accepted: 1 or more")
+        if self.threads < 2:  # gunicorn's gthread worker with one thread does not keep connections alive
+            raise ValueError(f"{_name('threads')}: got {self.threads}; accepted: 2 or more")
         try:
             parse_policy_map(self.transitions)  # fail fast on a bad policy
         except ValueError as exc:

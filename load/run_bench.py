@@ -32,7 +32,7 @@ def run_all(quick: bool, out: Path) -> list[common.Report]:
     """Run every benchmark (printing each as it ends) and write the results file."""
     t0, load_before = time.monotonic(), os.getloadavg()
     if quick:
-        steps = [lambda: bench_startup.run(1), lambda: bench_poll.run(0.2, 1),
+        steps = [lambda: bench_startup.run(1), lambda: bench_poll.run(0.2, 1, peer=False),
                  lambda: bench_growth.run((20, 40), 1), lambda: bench_pipeline.run(1, (2,))]
     else:
         steps = [bench_startup.run, bench_poll.run, bench_pipeline.run, bench_growth.run]

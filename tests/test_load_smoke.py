@@ -10,10 +10,11 @@ import pytest
 from load import run_bench, run_load
 
 
-def test_locust_users_run_without_a_failed_request(capfd):
+def test_locust_users_run_distributed_without_a_failed_request(capfd):
+    """A locust master and two worker processes (make load-distributed), so the distributed set-up is proven."""
     if importlib.util.find_spec("locust") is None:  # never imported here: it monkey-patches the process (gevent)
         pytest.skip("locust is not installed (pip install -e '.[load]')")
-    code = run_load.main(["--users", "6", "--spawn-rate", "6", "--run-time", "3s"])
+    code = run_load.main(["--users", "6", "--spawn-rate", "6", "--run-time", "4s", "--distributed", "2"])
     captured = capfd.readouterr()
     out = captured.out + captured.err  # locust prints its stats table on stderr
     assert code == 0, out[-3000:]
@@ -28,7 +29,9 @@ def test_benchmarks_run_and_write_their_results(tmp_path):
     text = out.read_text()
     assert "## Summary" in text and "nproc" not in text  # machine line is written as prose
     assert [r.title.split(":")[0] for r in reports] == ["Start-up", "Poll throughput (GET job, GET image) vs a bare "
-                                                        "Flask app", "Growth", "Pipeline latency"]
+                                                        "Flask app and moto", "Growth", "Pipeline latency"]
     poll = reports[1]
-    assert poll.rows and all(row[-1] == 0 for row in poll.rows)  # signed polls all answered 200 under strict auth
+    assert poll.rows and all(row[-1] == 0 for row in poll.rows)  # signed polls all answered 200, loose and strict
+    assert {row[0] for row in poll.rows} == {"bare", "job (default)", "image (default)", "job (strict)",
+                                             "image (strict)"}  # quick mode leaves the peer (moto) out
     assert all(v.endswith(("MET", "MISSED")) for r in reports for v in r.verdicts)

@@ -68,7 +68,7 @@ def naive_kept(cands: list[float], rule: retention.Rule, at: float) -> set[float
 
 
 def brute_force(p: dict, start: float, end: float, rule: retention.Rule, duration: float | None,
-                resources: list[str]) -> set[tuple[float, str]]:
+                resources: list[str], blocked: dict[str, float | None]) -> set[tuple[float, str]]:
     anchor = datetime.fromtimestamp(start, tz=timezone.utc).replace(second=0, microsecond=0)
     minute = anchor + timedelta(minutes=1)
     have: dict[str, list[float]] = {r: [] for r in resources}
@@ -81,7 +81,8 @@ def brute_force(p: dict, start: float, end: float, rule: retention.Rule, duratio
                 if job and job[1] is not None and job[1] <= t:
                     have[r].append(job[0])
                     del running[r]
-                if r not in running:
+                free = r not in blocked or (blocked[r] is not None and t >= blocked[r])
+                if r not in running and free:
                     if duration == 0:
                         have[r].append(t)
                     else:
@@ -99,14 +100,18 @@ rules = st.builds(
 
 @settings(max_examples=40, deadline=None)
 @given(p=patterns(), start_offset=st.integers(0, 7 * 86400), jump=st.integers(0, 4 * 86400), rule=rules,
-       duration=st.sampled_from([0, 0, 5400, None]))
-def test_catch_up_equals_a_minute_by_minute_simulation(p, start_offset, jump, rule, duration):
+       duration=st.sampled_from([0, 0, 5400, None]),
+       busy_for=st.sampled_from([None, -1, 0, 3600, 86400 + 60]))
+def test_catch_up_equals_a_minute_by_minute_simulation(p, start_offset, jump, rule, duration, busy_for):
     start = BASE + start_offset + 17.25  # a creation instant with seconds: the anchor is cut to the minute
     pattern = text(p)
     resources = ["a", "b"]
+    # "b": free (None), refused for the whole run (-1), or busy with work ending busy_for seconds in
+    blocked: dict[str, float | None] = {} if busy_for is None else {"b": None if busy_for < 0 else start + busy_for}
     times = list(schedules.occurrences(pattern, start, start, start + jump))
-    out = retention.catch_up(times, resources, {}, {}, rule, duration)
-    assert {(m.at, m.resource) for m in out.made} == brute_force(p, start, start + jump, rule, duration, resources)
+    out = retention.catch_up(times, resources, blocked, {}, rule, duration)
+    assert {(m.at, m.resource) for m in out.made} == brute_force(p, start, start + jump, rule, duration, resources,
+                                                                 blocked)
 
 
 def test_check_refuses_what_the_service_refuses():

@@ -11,24 +11,21 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, render_template_string, request
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, Response, current_app, render_template_string, request
 
 from emulator import __version__
 from emulator.api import control as control_api
 from emulator.api import dashboard_rows as rows
+from emulator.api import pipeline
 from emulator.api.dashboard_page import PAGE, SCRIPT
 from emulator.domain import faults
 from emulator.store import snapshots as snaps
 
 SERVICE = "control"
 bp = Blueprint("dashboard", __name__, url_prefix="/_emulator")
-RECENT = "ims_emulator.recent_requests"
-RECENT_SIZE = 50
 MAX_ROWS = 500                      # per table: a long CI run makes thousands of projects
 DEFAULT_REFRESH = 2                 # seconds; ?refresh=0 turns the meta refresh off
 SECRET_HEADERS = ("authorization", "x-auth-token", "x-subject-token", "x-security-token")
@@ -36,11 +33,6 @@ _SIGNATURE = re.compile(r"(Signature=)[^,\s]+", re.IGNORECASE)
 
 
 # -- recent requests ---------------------------------------------------------------------------------
-
-@bp.record_once
-def _ring_buffer(state: BlueprintSetupState) -> None:
-    state.app.extensions[RECENT] = deque(maxlen=RECENT_SIZE)
-
 
 def mask_header(name: str, value: str) -> str:
     """A header value safe to log or show: AK/SK signatures and tokens are replaced by ***."""
@@ -65,22 +57,6 @@ def _caller(auth: str, token: bool) -> str:
     return "token" if token else "-"
 
 
-@bp.after_app_request
-def _remember(response: Response) -> Response:
-    """Runs after the pipeline's after() (registered earlier, so called later): the request id is set."""
-    if request.endpoint != "dashboard.ui":
-        ctx = g.get("ctx")
-        current_app.extensions[RECENT].append({
-            "at": time.time(), "method": request.method, "path": request.full_path.rstrip("?"),
-            "status": response.status_code, "request_id": response.headers.get("X-Request-Id", ""),
-            "op": g.get("op") or request.endpoint or "", "project_id": ctx.project_id if ctx else "",
-            "auth": request.headers.get("Authorization", ""),  # kept in memory only; shown via _caller
-            "token": "X-Auth-Token" in request.headers,
-            "error": g.error.code if response.status_code >= 400 and g.get("error") else "",
-            "ms": round((time.perf_counter() - g.get("t0", time.perf_counter())) * 1000, 1)})
-    return response
-
-
 # -- the page ----------------------------------------------------------------------------------------
 
 @bp.get("/ui")
@@ -101,7 +77,7 @@ def ui() -> Response:
         rows={name: [r for pid, p in projects.items() for r in build(pid, p)] for name, build in rows.ROWS.items()},
         other=_other_resources(projects), jobs=_jobs(projects), transitions=transitions, faults=rules,
         snapshots=snaps.listing(current_app.config["DB"]),
-        requests=[{**r, "caller": _caller(r["auth"], r["token"])} for r in reversed(current_app.extensions[RECENT])],
+        requests=[{**r, "caller": _caller(r["auth"], r["token"])} for r in pipeline.recent(current_app)],
         max_rows=MAX_ROWS)
     resp = Response(page, mimetype="text/html")
     resp.headers["Cache-Control"] = "no-store"

@@ -6,6 +6,7 @@ import json
 import logging
 import socket
 import time
+from collections import deque
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
@@ -21,23 +22,26 @@ from emulator.store import Database
 from emulator.store.repos import Snapshot
 
 log = logging.getLogger("ims_emulator.access")
+RECENT = "ims_emulator.recent_requests"  # app.extensions key of the dashboard's ring buffer
+RECENT_SIZE = 50
 QUIET_READS_MAX = 10_000  # reads remembered as polling nothing, per connection, until the store changes
 
 
 def before() -> Response | None:
-    g.request_id = new_request_id()
-    g.t0 = time.perf_counter()
-    req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not one per use
+    # the request, app and g objects bound once: each use of a context proxy is a lookup of its own
+    gg, req = g._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
+    gg.request_id = new_request_id()
+    gg.t0 = time.perf_counter()
     if req.routing_exception is not None:
         raise req.routing_exception  # unknown route: the gateway answers, before auth
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     settings: Settings = app.config["SETTINGS"]
-    g.service = app.config["SERVICE_OF"].get(req.blueprint or "", "ims")
-    if g.service == "control":
+    gg.service = app.config["SERVICE_OF"].get(req.blueprint or "", "ims")
+    if gg.service == "control":
         return None
     auth.check(settings)
     view = app.view_functions[req.endpoint]
-    g.op = getattr(view, "op", req.endpoint)
+    gg.op = getattr(view, "op", req.endpoint)
     view_args = req.view_args or {}
     resource_id = view_args.get(getattr(view, "resource_arg", None) or "", None)
     project = auth.project_id(view_args.get("project_id"))
@@ -51,18 +55,21 @@ def before() -> Response | None:
     if region is None:  # an unknown project is registered on first use, in the default region
         with db.write() as tx:
             region = tx.projects.ensure(project, settings.region, None, now)["region"]
-    g.ctx = Ctx(now=now, project_id=project, region=region, transitions=transitions, settings=settings)
+        state = db.request_state()  # this connection's own write dropped the snapshot
+    gg.ctx = Ctx(now=now, project_id=project, region=region, transitions=transitions, settings=settings)
     if _anything_due(state, wall):
         with db.write() as tx:  # due work settles whoever asks (a share settles when its member answers)
             jobs.settle_due(tx, None, clock.now_of(state.control, wall))
+        state = db.request_state()
     rules = state.control.get("faults", [])
-    if rules and faults.might_apply(rules, faults.REQUEST_ACTIONS, g.op, project, resource_id):
+    if rules and faults.might_apply(rules, faults.REQUEST_ACTIONS, gg.op, project, resource_id):
         answer = _request_fault(project, resource_id)
         if answer is not None:
             return answer
+        state = db.request_state()  # taking the rule was a write
     target = getattr(view, "polls", None)
     if target:
-        _poll(db, view, target, project, resource_id, now)
+        _poll(db, state, view, target, project, resource_id, now)
     return None
 
 
@@ -77,11 +84,11 @@ def _anything_due(state: Snapshot, wall: float) -> bool:
     return any(due <= clock.effective(state.control, project, wall)[0] for project, due in state.due.items())
 
 
-def _poll(db: Database, view: Any, target: str, project: str, resource_id: str | None, now: float) -> None:
+def _poll(db: Database, state: Snapshot, view: Any, target: str, project: str, resource_id: str | None,
+          now: float) -> None:
     """The route's declared poll: a read of the resource counts as a poll of the work it depends on."""
     if view.poll_check is not None:
         view.poll_check()  # bad input is refused before anything is written
-    state = db.request_state()
     key = (target, project, resource_id)
     if key in state.quiet_reads:  # known to poll nothing, and the store has not changed since
         return
@@ -118,11 +125,45 @@ def _request_fault(project: str, resource_id: str | None) -> Response | None:
 
 
 def after(response: Response) -> Response:
-    response.headers["X-Request-Id"] = g.get("request_id") or new_request_id()
-    settings: Settings = current_app.config["SETTINGS"]
+    gg = g._get_current_object()  # type: ignore[attr-defined]
+    request_id = getattr(gg, "request_id", None) or new_request_id()
+    response.headers["X-Request-Id"] = request_id
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings: Settings = app.config["SETTINGS"]
     if not settings.quiet:
         _access_log(settings, response)
+    ring = app.extensions.get(RECENT)
+    if ring is not None:
+        _remember(ring, gg, request._get_current_object(), response.status_code, request_id)  # type: ignore[attr-defined]
     return response
+
+
+def _remember(ring: deque[tuple[Any, ...]], gg: Any, req: Any, status: int, request_id: str) -> None:
+    """The dashboard's last requests: one tuple of values at hand (the page formats them when shown)."""
+    if req.endpoint == "dashboard.ui":
+        return
+    env = req.environ
+    ctx = getattr(gg, "ctx", None)
+    t0 = getattr(gg, "t0", None)
+    ring.append((time.time(), req.method, req.path, req.query_string, status, request_id,
+                 getattr(gg, "op", None) or req.endpoint or "", ctx.project_id if ctx else "",
+                 env.get("HTTP_AUTHORIZATION", ""), "HTTP_X_AUTH_TOKEN" in env,
+                 0.0 if t0 is None else time.perf_counter() - t0, getattr(gg, "error", None)))
+
+
+def recent(app: Flask) -> list[dict[str, Any]]:
+    """The last requests this process answered, newest first (secrets still in: the caller masks them)."""
+    keys = ("at", "method", "path", "query", "status", "request_id", "op", "project_id", "auth", "token", "ms",
+            "error")
+    out = []
+    for row in reversed(app.extensions.get(RECENT, ())):
+        r = dict(zip(keys, row, strict=True))
+        query = r.pop("query").decode("latin-1")
+        r["path"] += f"?{query}" if query else ""
+        r["ms"] = round(r["ms"] * 1000, 1)
+        r["error"] = r["error"].code if r["error"] is not None and r["status"] >= 400 else ""  # a refusal's code
+        out.append(r)
+    return out
 
 
 def _access_log(settings: Settings, response: Response) -> None:
@@ -144,5 +185,6 @@ def _access_log(settings: Settings, response: Response) -> None:
 
 
 def install(app: Flask) -> None:
+    app.extensions[RECENT] = deque(maxlen=RECENT_SIZE)  # per worker process
     app.before_request(before)
     app.after_request(after)

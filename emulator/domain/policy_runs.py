@@ -77,11 +77,6 @@ def disarm(tx: Tx, policy_id: str) -> None:
         tx.tasks.delete(task.id)
 
 
-def next_run(tx: Tx, policy_id: str) -> float | None:
-    task = tick_of(tx, policy_id)
-    return None if task is None else task.due_at
-
-
 def _tick(tx: Tx, task: Task, now: float) -> None:
     fresh = tx.tasks.get(task.id)
     if fresh is None or not fresh.pending or fresh.due_at is None or fresh.due_at > now:
