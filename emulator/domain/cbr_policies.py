@@ -210,7 +210,8 @@ def _checkpoint(tx: Tx, policy: Entity, vault: Entity, at: float, server_ids: li
                 definition: dict[str, Any]) -> None:
     ctx = policy_runs.ctx_at(tx, policy.project_id, at)
     days = definition.get("retention_duration_days")
-    params = {"auto_trigger": True, "resources": server_ids, "name": f"autobk_{secrets.token_hex(2)}",
+    params = {"auto_trigger": True, "incremental": True, "resources": server_ids,
+              "name": f"autobk_{secrets.token_hex(2)}",
               "retention_duration_days": days if days and days > 0 else None}
     try:
         checkpoint = cbr_backups.create_checkpoint(tx, ctx, vault.id, params)
