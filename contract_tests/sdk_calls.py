@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from contract_tests.compare import split
-from contract_tests.env import Env
+from contract_tests.env import Env, fresh_id
 from contract_tests.fixtures import load_allowlist, load_fixture
 from contract_tests.sdk_models import walk_response
 from tests.support import cbr_client, ecs_client, ims_client
@@ -344,6 +344,76 @@ def _changeos(env: Env) -> tuple[Env, dict[str, Any]]:
     return env, {"server_id": env.server()["id"], "body": {"os-change": {"imageid": image_id}}}
 
 
+def _create_body(env: Env, **extra: Any) -> dict[str, Any]:
+    return {"server": {"imageRef": env.image(), "flavorRef": "s6.large.2", "name": "made", "vpcid": fresh_id(),
+                       "nics": [{"subnet_id": fresh_id()}], "root_volume": {"volumetype": "SSD"},
+                       "data_volumes": [{"volumetype": "SSD", "size": 20}], **extra}}
+
+
+def _created_server(env: Env) -> str:
+    """A server made by create_servers from an image, its job settled (a first-class ECS)."""
+    _, job = env.run_job("POST", "/v1.1/{project_id}/cloudservers", _create_body(env))
+    return job["entities"]["sub_jobs"][0]["entities"]["server_id"]
+
+
+@call("ecs", "create_servers", "create_post_paid_servers")
+def _create_servers(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"body": _create_body(env)}
+
+
+@call("ecs", "nova_create_servers")
+def _nova_create(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"body": {"server": {"name": "nova-made", "imageRef": env.image(), "flavorRef": "s6.large.2"}}}
+
+
+@call("ecs", "delete_servers")
+def _delete_servers(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"body": {"servers": [{"id": _created_server(env)}], "delete_volume": True}}
+
+
+@call("ecs", "nova_delete_server", "nova_show_server", "list_server_block_devices", "list_server_volume_attachments")
+def _a_created_server(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"server_id": _created_server(env)}
+
+
+@call("ecs", "show_server_block_device")
+def _block_device(env: Env) -> tuple[Env, dict[str, Any]]:
+    server = env.server()
+    return env, {"server_id": server["id"], "volume_id": server["volumes"][1]["id"]}
+
+
+@call("ecs", "nova_list_servers_details", "nova_list_servers")
+def _nova_list(env: Env) -> tuple[Env, dict[str, Any]]:
+    _created_server(env)
+    return env, {"limit": 10}
+
+
+@call("ecs", "list_flavors")
+def _flavors(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {}
+
+
+@call("ecs", "batch_reboot_servers")
+def _reboot(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"body": {"reboot": {"type": "SOFT", "servers": [{"id": env.server(status="ACTIVE")["id"]}]}}}
+
+
+@call("ecs", "change_server_os_without_cloud_init")
+def _changeos_v1(env: Env) -> tuple[Env, dict[str, Any]]:
+    image_id = env.image()
+    return env, {"server_id": env.server()["id"], "body": {"os-change": {"imageid": image_id, "adminpass": "Pw#1"}}}
+
+
+@call("ecs", "reinstall_server_with_cloud_init")
+def _reinstall(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"server_id": env.server()["id"], "body": {"os-reinstall": {"keyname": "kp-1"}}}
+
+
+@call("ecs", "reinstall_server_without_cloud_init")
+def _reinstall_v1(env: Env) -> tuple[Env, dict[str, Any]]:
+    return env, {"server_id": env.server()["id"], "body": {"os-reinstall": {"adminpass": "Pw#1"}}}
+
+
 # ---------------------------------------------------------------- CBR (v3)
 @call("cbr", "create_vault")
 def _create_vault(env: Env) -> tuple[Env, dict[str, Any]]:
@@ -530,6 +600,12 @@ ERRORS = [
     SdkError("ims glance unknown image", "ims", "glance_show_image", lambda env: {"image_id": MISSING_ID},
              "IMG.0027"),
     SdkError("ecs unknown server", "ecs", "show_server", lambda env: {"server_id": MISSING_ID}, "Ecs.0114"),
+    SdkError("ecs delete unknown server", "ecs", "delete_servers",
+             lambda env: {"body": {"servers": [{"id": MISSING_ID}]}}, "Ecs.0114"),
+    SdkError("ecs create from unknown image", "ecs", "create_servers",
+             lambda env: {"body": {"server": {"imageRef": MISSING_ID, "flavorRef": "s6.large.2", "name": "x",
+                                              "vpcid": MISSING_ID, "nics": [{"subnet_id": MISSING_ID}],
+                                              "root_volume": {"volumetype": "SSD"}}}}, "Ecs.0031"),
     SdkError("ecs start unknown server", "ecs", "batch_start_servers",
              lambda env: {"body": {"os-start": {"servers": [{"id": MISSING_ID}]}}}, "Ecs.0114"),
     SdkError("ims share unknown image", "ims", "batch_add_members",

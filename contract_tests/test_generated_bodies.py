@@ -21,6 +21,7 @@ from contract_tests.env import CSBS, Env
 from contract_tests.fixtures import load_fixture
 from emulator.api import ecs as ecs_api
 from emulator.api.schemas import csbs as csbs_schemas
+from emulator.api.schemas import ecs as ecs_schemas
 from emulator.api.schemas import ims as ims_schemas
 from emulator.api.schemas import ims_extra
 from tests.support import InProcessServer
@@ -90,7 +91,7 @@ class Route:
         return f"{self.schema.__name__} {self.method}"
 
 
-IM, X, C = ims_schemas, ims_extra, csbs_schemas
+IM, X, C, E = ims_schemas, ims_extra, csbs_schemas, ecs_schemas
 ROUTES = [
     Route(IM.CreateImageBody, "POST", lambda w: "/v2/cloudimages/action", "ims"),
     Route(IM.CreateWholeImageBody, "POST", lambda w: "/v1/cloudimages/wholeimages/action", "ims"),
@@ -125,6 +126,10 @@ ROUTES = [
     Route(C.ReplicateBody, "POST", lambda w: f"{CSBS}/checkpoint_items/{w.item}/replicate", "csbs"),
     Route(C.ReplicatePolicyBody, "POST", lambda w: f"{CSBS}/checkpoints/replicate", "csbs"),
     Route(ecs_api.PowerActionBody, "POST", lambda w: "/v1/{project_id}/cloudservers/action", "ecs"),
+    Route(E.CreateServersBody, "POST", lambda w: "/v1.1/{project_id}/cloudservers", "ecs"),
+    Route(E.DeleteServersBody, "POST", lambda w: "/v1/{project_id}/cloudservers/delete", "ecs"),
+    Route(E.ReinstallBody, "POST", lambda w: f"/v1/{{project_id}}/cloudservers/{w.server}/reinstallos", "ecs"),
+    Route(E.NovaCreateBody, "POST", lambda w: "/v2.1/{project_id}/servers", "ecs"),
 ]
 IDS = [r.name for r in ROUTES]
 FAST = settings(max_examples=10, deadline=None, derandomize=True, database=None,

@@ -19,7 +19,11 @@ from contract_tests.sdk_calls import CALLS, ERRORS, PENDING, invoke, invoke_erro
 from tests.support import Control, InProcessServer, new_project, signed_call
 
 ECS_SERVED = {"show_server", "list_servers_details", "batch_start_servers", "batch_stop_servers", "show_job",
-              "change_server_os_with_cloud_init"}
+              "change_server_os_with_cloud_init", "change_server_os_without_cloud_init", "create_servers",
+              "create_post_paid_servers", "nova_create_servers", "delete_servers", "nova_delete_server",
+              "reinstall_server_with_cloud_init", "reinstall_server_without_cloud_init", "list_server_block_devices",
+              "show_server_block_device", "list_server_volume_attachments", "nova_show_server",
+              "nova_list_servers_details", "nova_list_servers", "batch_reboot_servers", "list_flavors"}
 
 
 def _sdk_ops(client: type) -> set[str]:

@@ -33,11 +33,11 @@ def test_fail_job_without_a_code_uses_the_operations_own(control, project, ecs):
     assert ecs.job(ecs.stop(seeded_server(control, project))).error_code == "Ecs.0100"
 
 
-def test_fail_job_shows_running_first_under_a_polls_policy(control, project, ecs):
+def test_fail_job_shows_init_first_under_a_polls_policy(control, project, ecs):
     control.put("/transitions", {"ecs.stop": "polls:2"})
     add_fault(control, operations=["ecs.stop"], action="fail_job", project_id=project)
     job = ecs.stop(seeded_server(control, project))
-    assert [ecs.status(job), ecs.status(job)] == ["RUNNING", "FAIL"]
+    assert [ecs.status(job), ecs.status(job)] == ["INIT", "FAIL"]
 
 
 def test_http_error_answers_in_the_services_own_body(control, project, ecs):
@@ -159,7 +159,7 @@ def test_project_reset_removes_that_projects_rules(control, project):
 
 
 @pytest.mark.parametrize(("rule", "says"), [
-    ({"operations": ["ecs.reboot"], "action": "fail_job"}, "ecs.stop"),
+    ({"operations": ["ecs.hibernate"], "action": "fail_job"}, "ecs.stop"),
     ({"operations": ["ecs.show_server"], "action": "fail_job"}, "unknown operation"),
     ({"operations": ["ecs.stop"], "action": "http_error"}, "ecs.show_server"),
     ({"operations": ["nova.*"], "action": "http_error"}, "unknown operation"),

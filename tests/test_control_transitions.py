@@ -23,12 +23,12 @@ def test_instant_job_is_done_on_first_read(control, project, ecs):
     assert ecs.server_status(server) == "SHUTOFF"
 
 
-def test_polls_3_reports_running_twice_then_success(control, project, ecs):
+def test_polls_3_reports_init_then_running_then_success(control, project, ecs):
     control.put("/transitions", {"ecs.stop": "polls:3"})
     server = seeded_server(control, project)
     job = ecs.stop(server)
     first, second = ecs.job(job), ecs.job(job)
-    assert (first.status, second.status) == ("RUNNING", "RUNNING")
+    assert (first.status, second.status) == ("INIT", "RUNNING")
     assert first.end_time == "" and ecs.server_status(server) == "ACTIVE"
     third = ecs.job(job)
     assert third.status == "SUCCESS" and third.end_time
@@ -103,7 +103,7 @@ def test_service_glob_and_default_apply_in_order(control, project, ecs):
     running = seeded_server(control, project)
     start_job, stop_job = ecs.start(stopped), ecs.stop(running)
     assert ecs.status(start_job) == "SUCCESS"        # exact name wins
-    assert ecs.status(stop_job) == "RUNNING"         # then the service glob
+    assert ecs.status(stop_job) == "INIT"            # then the service glob (polls:2)
     assert ecs.status(stop_job) == "SUCCESS"
 
 
@@ -115,11 +115,11 @@ def test_policy_is_fixed_when_the_job_starts(control, project, ecs):
 
 
 def test_unknown_operation_is_refused_listing_valid_names(control):
-    resp = control.put("/transitions", {"ecs.reboot": "instant"})
+    resp = control.put("/transitions", {"ecs.hibernate": "instant"})
     assert resp.status_code == 400
     message = resp.json()["error"]
-    assert "ecs.reboot" in message and "ecs.stop" in message and "ecs.start" in message
-    assert control.get("/transitions").json()["transitions"].get("ecs.reboot") is None
+    assert "ecs.hibernate" in message and "ecs.stop" in message and "ecs.start" in message
+    assert control.get("/transitions").json()["transitions"].get("ecs.hibernate") is None
 
 
 @pytest.mark.parametrize("policy", ["polls:0", "seconds:-1", "sometimes", "polls:x", ""])

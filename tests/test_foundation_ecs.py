@@ -61,7 +61,7 @@ def test_job_stays_running_until_its_poll_budget(url, control, project):
     client = ecs_client(url, project)
     job_id = _stop(client, spec["id"])
     seen = [client.show_job(ShowJobRequest(job_id=job_id)).status for _ in range(3)]
-    assert seen == ["RUNNING", "RUNNING", "SUCCESS"]
+    assert seen == ["INIT", "RUNNING", "SUCCESS"]
 
 
 def test_list_servers_filters_and_counts(url, control, project):

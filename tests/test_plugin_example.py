@@ -39,7 +39,7 @@ def job(ims_client, job_id):
 def test_whole_image_runs_then_succeeds(emulator_control, emulator_project, csbs, ims_client):
     job_id = start_whole_image(ims_client, backed_up_server(emulator_control, csbs, emulator_project))
 
-    assert job(ims_client, job_id).status == "RUNNING"   # poll 1
+    assert job(ims_client, job_id).status == "INIT"      # poll 1
     done = job(ims_client, job_id)                       # poll 2 settles it
     assert done.status == "SUCCESS"
     image = emulator_control.project_state(emulator_project).by_id(done.entities.image_id)

@@ -178,7 +178,7 @@ def test_parity_shows_an_emulator_whose_jobs_take_longer(tmp_path: Path) -> None
     report = parity_run(tmp_path, InProcessShadow("default", "default=polls:3"))
     diffs = {op: [d["difference"] for d in row["differences"]] for op, row in report.items() if row["differences"]}
     assert set(diffs) == {"ims.show_job_progress", "ecs.show_job", "ims.list_images"}  # saving: no active_at yet
-    running = "[enum] $.status: 'RUNNING', the recording shows 'SUCCESS' for this situation"
+    running = "[enum] $.status: 'INIT', the recording shows 'SUCCESS' for this situation"  # first read of polls:3
     assert running in diffs["ims.show_job_progress"] and running in diffs["ecs.show_job"]
     assert "[missing] $.images[].active_at: recorded key absent from the emulator's response" in diffs[
         "ims.list_images"]
@@ -275,7 +275,7 @@ def test_ims_emulator_parity_mirrors_the_upstreams_servers_and_finds_no_differen
 
 
 def test_the_replay_settles_jobs_where_the_recording_shows_them_settled(tmp_path: Path) -> None:
-    """Real jobs take time: a session polls RUNNING before SUCCESS; the replay follows the recording."""
+    """Real jobs take time: a session polls INIT before SUCCESS; the replay follows the recording."""
     upstream = InProcessServer(world="default", auth="strict", credentials=f"{UP_AK}:{UP_SK}",
                                transitions="default=polls:2")
     cfg = ProxyConfig({"*": upstream_of(upstream)}, UP_AK, UP_SK, out=tmp_path / "slow", project_id=REAL_PROJECT,
@@ -289,17 +289,17 @@ def test_the_replay_settles_jobs_where_the_recording_shows_them_settled(tmp_path
     finally:
         proxy.stop()
         upstream.stop()
-    assert polls == ["RUNNING", "SUCCESS"]
+    assert polls == ["INIT", "SUCCESS"]  # polls:2: the first read shows the job queued
     paced = recordings.replay(cfg.out, world="default")
     assert [(r.fixture, r.problems) for r in paced if not r.ok] == []
     instant = recordings.replay(cfg.out, world="default", transitions="instant")
-    running = "[enum] $.status: 'SUCCESS', the recording shows 'RUNNING' for this situation"
+    running = "[enum] $.status: 'SUCCESS', the recording shows 'INIT' for this situation"
     assert [r.fixture for r in instant if not r.ok] == ["ims/show_job_progress.0002.200.json"]
     assert running in [str(p) for p in instant[1].problems]
 
 
 def test_parity_follows_the_upstreams_pace(tmp_path: Path) -> None:
-    """The real cloud's jobs take time: a paced emulator answers RUNNING where the upstream did, then SUCCESS."""
+    """The real cloud's jobs take time: a paced emulator answers INIT where the upstream did, then SUCCESS."""
     upstream = InProcessServer(world="default", auth="strict", credentials=f"{UP_AK}:{UP_SK}",
                                transitions="default=polls:2")
     cfg = ProxyConfig({"*": upstream_of(upstream)}, UP_AK, UP_SK, out=tmp_path / "paced", project_id=REAL_PROJECT,
@@ -313,7 +313,7 @@ def test_parity_follows_the_upstreams_pace(tmp_path: Path) -> None:
     finally:
         proxy.stop()
         upstream.stop()
-    assert polls == ["RUNNING", "SUCCESS"]
+    assert polls == ["INIT", "SUCCESS"]  # polls:2: the first read shows the job queued
     report = json.loads((cfg.out / "parity.json").read_text())
     assert report["ims.show_job_progress"]["calls"] == 2
     assert {op: row["differences"] for op, row in report.items() if row["differences"]} == {}

@@ -141,7 +141,18 @@ def _cbr_migration(control: Control, url: str, project: str) -> tuple[str | None
     return None, "cbr.migrate"
 
 
+def _server_being_built(control: Control, url: str, project: str) -> tuple[str | None, str]:
+    image_id = ecs_image(ims_client(url, project), control, project)
+    control.put("/transitions", {"ecs.create": "polls:3"})
+    body = {"server": {"imageRef": image_id, "flavorRef": "s6.large.2", "name": "built", "vpcid": new_project(),
+                       "nics": [{"subnet_id": new_project()}], "root_volume": {"volumetype": "SSD"}}}
+    resp = signed_call(url, project, "POST", f"/v1.1/{project}/cloudservers", body)
+    assert resp.status_code == 200, resp.text
+    return resp.json()["serverIds"][0], "ecs.create"
+
+
 MAKERS: dict[str, Maker] = {"job": _share_job, "image": _image_being_made, "csbs.item": _csbs_item,
+                            "ecs.server": _server_being_built,
                             "cbr.checkpoint": _cbr_checkpoint, "cbr.backup": _cbr_backup, "cbr.backups": _cbr_list,
                             "cbr.migration": _cbr_migration}
 

@@ -24,7 +24,7 @@ def _changeos(ecs, server_id, image_id):
 
 def test_changeos_with_a_full_ecs_image_rewrites_only_the_system_disk(url, api, control, project):
     source = seed_server(control, project, name="golden")
-    target = seed_server(control, project, name="target", data_disks=2)
+    target = seed_server(control, project, name="target", data_disks=2, status="SHUTOFF")
     ims, ecs = ims_client(url, project), ecs_client(url, project)
     cbr = seed_cbr(control, project, source["id"])
     image_id = wait_job(ims, whole_image(ims, backup_id=cbr, whole_image_type="CBR")).entities.image_id
@@ -49,7 +49,7 @@ def test_changeos_with_a_full_ecs_image_rewrites_only_the_system_disk(url, api, 
 
 
 def test_changeos_refuses_an_unknown_image_and_a_server_being_imaged(url, control, project):
-    server = seed_server(control, project)
+    server = seed_server(control, project, status="SHUTOFF")
     ecs = ecs_client(url, project)
     assert refusal(_changeos, ecs, server["id"], str(uuid.uuid4())).error_code == "Ecs.0005"
     control.put("/transitions", {"ims.create_whole_image": "manual"})
@@ -61,4 +61,5 @@ def test_changeos_refuses_an_unknown_image_and_a_server_being_imaged(url, contro
     job_id = whole_image(ims, "w2", backup_id=cbr, whole_image_type="CBR")
     control.post("/settle", {"id": job_id})
     image_id = wait_job(ims, job_id).entities.image_id
-    assert refusal(_changeos, ecs, server["id"], image_id).error_code == "Ecs.0100"
+    busy = refusal(_changeos, ecs, server["id"], image_id)
+    assert busy.error_code == "Ecs.0100" and "full-ECS image" in busy.error_msg

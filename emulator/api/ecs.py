@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from marshmallow import Schema, fields, validate
 
 from emulator.api.ops import body_json, ctx, db, load, operation, query_int
-from emulator.domain import servers
+from emulator.domain import ecs_servers, servers
 from emulator.domain.clock import iso_micros_naive, iso_seconds
 from emulator.domain.errors import ServiceError
 from emulator.domain.records import Entity
@@ -27,17 +27,28 @@ class _PowerOption(Schema):
     type = fields.String(validate=validate.OneOf(["SOFT", "HARD"]))
 
 
+class _RebootOption(Schema):
+    servers = fields.List(fields.Nested(_ServerRef), required=True, validate=validate.Length(1, 1000))
+    type = fields.String(required=True, validate=validate.OneOf(["SOFT", "HARD"]))
+
+
 class PowerActionBody(Schema):
     os_start = fields.Nested(_PowerOption, data_key="os-start")
     os_stop = fields.Nested(_PowerOption, data_key="os-stop")
+    reboot = fields.Nested(_RebootOption)
 
 
 @bp.get("/v1/<project_id>/cloudservers/<server_id>")
-@operation("ecs.show_server", resource_arg="server_id")
+@operation("ecs.show_server", resource_arg="server_id", polls="ecs.server")
 def show_server(project_id: str, server_id: str) -> Response:
+    return jsonify({"server": server_view(*read_server(server_id))})
+
+
+def read_server(server_id: str) -> tuple[Entity, list[Entity]]:
+    """The server and its disks (the read polled the job working on it before the route ran)."""
     with db().read() as tx:
         server = servers.get_server(tx, ctx().project_id, server_id)
-        return jsonify({"server": server_view(server, servers.volumes_of(tx, server))})
+        return server, servers.volumes_of(tx, server)
 
 
 @bp.get("/v1/<project_id>/cloudservers/detail")
@@ -63,12 +74,17 @@ def list_servers(project_id: str) -> Response:
 @operation("ecs.batch_power_action")
 def batch_action(project_id: str) -> Response:
     data = load(PowerActionBody(), body_json())
-    chosen = [(a, data[k]) for a, k in (("os-start", "os_start"), ("os-stop", "os_stop")) if k in data]
+    chosen = [(a, data[k]) for a, k in (("os-start", "os_start"), ("os-stop", "os_stop"), ("reboot", "reboot"))
+              if k in data]
     if len(chosen) != 1:
-        raise ServiceError("Ecs.0005", detail="exactly one of os-start, os-stop")
+        raise ServiceError("Ecs.0005", detail="exactly one of os-start, os-stop, reboot")
     action, option = chosen[0]
+    ids = [s["id"] for s in option["servers"]]
     with db().write() as tx:
-        task = servers.power_action(tx, ctx(), action, [s["id"] for s in option["servers"]])
+        if action == "reboot":
+            task = ecs_servers.reboot(tx, ctx(), ids, option["type"])
+        else:
+            task = servers.power_action(tx, ctx(), action, ids)
     return jsonify({"job_id": task.id})
 
 
@@ -78,14 +94,14 @@ VPC_ID = "0431c5e5-bc94-4a44-8263-15da2a642435"
 
 def server_view(server: Entity, volumes: list[Entity]) -> dict[str, Any]:
     d = server.doc
-    running = d["status"] == "ACTIVE"
+    status, vm_state, power_state, task_state = ecs_servers.view_state(server)
     return {
         "id": server.id, "name": d["name"],
         "addresses": {VPC_ID: [{"version": "4", "addr": d["private_ip"], "primary": True,
                                 "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:00:00:01", "OS-EXT-IPS:type": "fixed",
                                 "OS-EXT-IPS:port_id": str(uuid.uuid5(uuid.NAMESPACE_URL, server.id))}]},
         "flavor": {**d["flavor"], "asic_accelerators": []},
-        "accessIPv4": "", "accessIPv6": "", "status": d["status"], "progress": 0, "hostId": "",
+        "accessIPv4": "", "accessIPv6": "", "status": status, "progress": 0, "hostId": "",
         "updated": iso_seconds(d["updated"]), "created": iso_seconds(d["created"]),
         "metadata": {"metering.order_id": "", "image_name": d.get("os_version", ""),
                      "metering.resourcespeccode": d["flavor"].get("id", ""), "charging_mode": "0",
@@ -97,8 +113,8 @@ def server_view(server: Entity, volumes: list[Entity]) -> dict[str, Any]:
         "os-extended-volumes:volumes_attached": [
             {"id": v.id, "delete_on_termination": "false", "device": v.doc["device"],
              "bootIndex": "0" if v.doc["bootable"] else "-1"} for v in volumes],
-        "OS-EXT-STS:task_state": None, "OS-EXT-STS:power_state": 1 if running else 4,
-        "OS-EXT-STS:vm_state": "active" if running else "stopped",
+        "OS-EXT-STS:task_state": task_state, "OS-EXT-STS:power_state": power_state,
+        "OS-EXT-STS:vm_state": vm_state,
         "OS-EXT-SRV-ATTR:host": "", "OS-EXT-SRV-ATTR:instance_name": f"instance-{server.id[:8]}",
         "OS-EXT-SRV-ATTR:hypervisor_hostname": "", "OS-DCF:diskConfig": "MANUAL",
         "OS-EXT-AZ:availability_zone": d["availability_zone"], "os:scheduler_hints": {},
@@ -113,4 +129,5 @@ def server_view(server: Entity, volumes: list[Entity]) -> dict[str, Any]:
         "cpu_options": {"hw:cpu_threads": None}, "enclave_options": {"enabled": False},
         "capacity_reservation_id": None, "capacity_reservation_specification": {"id": None, "preference": None},
         "security_options": {"tpm_enabled": None}, "spod_id": None, "enterprise_project_id": "0",
+        **({"fault": d["fault"]} if d.get("fault") else {}),
     }

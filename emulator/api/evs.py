@@ -1,19 +1,36 @@
-"""EVS slice: read a volume (shared disks carry multiattach=true)."""
+"""EVS slice: read and list volumes (shared disks carry multiattach=true)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from emulator.api.ecs import USER_ID
-from emulator.api.ops import ctx, db, operation
+from emulator.api.ops import ctx, db, operation, query_int
 from emulator.domain import servers
 from emulator.domain.clock import iso_micros_naive
 from emulator.domain.records import Entity
 
 SERVICE = "evs"
 bp = Blueprint("evs", __name__)
+
+
+@bp.get("/v2/<project_id>/cloudvolumes/detail")
+@operation("evs.list_volumes")
+def list_volumes(project_id: str) -> Response:
+    limit = query_int("limit", 1000, 1, 1000, code="EVS.0001") or 1000
+    offset = query_int("offset", 0, 0, None, code="EVS.0001") or 0
+    filters: list[tuple[str, str, Any]] = []
+    for key, op in (("name", "contains"), ("status", "=")):
+        if request.args.get(key):
+            filters.append((key, op, request.args[key]))
+    if request.args.get("server_id"):
+        filters.append(("ref", "=", request.args["server_id"]))
+    with db().read() as tx:
+        total = tx.entities.count(servers.VOLUME, ctx().project_id, filters)
+        rows = tx.entities.list(servers.VOLUME, ctx().project_id, filters, limit=limit, offset=offset)
+    return jsonify({"count": total, "volumes": [volume_view(v) for v in rows]})
 
 
 @bp.get("/v2/<project_id>/cloudvolumes/<volume_id>")

@@ -1,8 +1,14 @@
-"""Glance-compatible /v2/images: create metadata, list, show, update, delete."""
+"""Glance-compatible /v2/images: create metadata, list, show, update, delete.
+
+OpenStack clients treat only a 404 as "gone": on these native routes a missing, deleted or foreign image is
+404 with the IMS body (code IMG.0027); the IMS-native routes answer IMG.0027 with 400.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -18,9 +24,26 @@ from emulator.api.ims import (
 from emulator.api.ops import body_json, ctx, db, load, operation
 from emulator.api.schemas import ims as schemas
 from emulator.domain import image_create, images
+from emulator.domain.errors import ServiceError
 
 SERVICE = "glance"
 bp = Blueprint("glance_images", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
+NOT_FOUND = "IMG.0027"
+EDITABLE = ("queued", "active")  # the native PATCH limits attributes, not the image's status
+
+
+def native_404(fn: F) -> F:
+    """An image the caller cannot see answers 404 on an OpenStack-native route."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kw: Any) -> Any:
+        try:
+            return fn(*args, **kw)
+        except ServiceError as exc:
+            if exc.code == NOT_FOUND:
+                raise ServiceError(NOT_FOUND, exc.message, status=404) from exc
+            raise
+    return wrapper  # type: ignore[return-value]
 
 
 @bp.post("/v2/images")
@@ -47,6 +70,7 @@ def list_images() -> Response:
 
 @bp.get("/v2/images/<image_id>")
 @operation("ims.glance_show_image", resource_arg="image_id", polls="image")
+@native_404
 def show_image(image_id: str) -> Response:
     c = ctx()
     with db().peek() as tx:  # the image row (and a member's own membership): no transaction round trips
@@ -56,12 +80,14 @@ def show_image(image_id: str) -> Response:
 
 @bp.patch("/v2/images/<image_id>")
 @operation("ims.glance_update_image", resource_arg="image_id")
+@native_404
 def update_image(image_id: str) -> Response:
-    return patch_image(image_id, GLANCE_FIELDS)
+    return patch_image(image_id, GLANCE_FIELDS, EDITABLE)
 
 
 @bp.delete("/v2/images/<image_id>")
 @operation("ims.glance_delete_image", resource_arg="image_id")
+@native_404
 def delete_image(image_id: str) -> tuple[str, int]:
     raw = body_json(required=False)
     data = load(schemas.GlanceDeleteBody(), raw if raw is not None else {})

@@ -159,10 +159,10 @@ def list_images() -> Response:
     return resp
 
 
-def patch_image(image_id: str, fields: frozenset[str]) -> Response:
+def patch_image(image_id: str, fields: frozenset[str], statuses: tuple[str, ...] = ("active",)) -> Response:
     ops = json_patch.normalise_patch(body_json())
     with db().write() as tx:
-        img = images.update_image(tx, ctx(), image_id, ops)
+        img = images.update_image(tx, ctx(), image_id, ops, statuses)
     return jsonify(images.image_view(img, fields))
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from emulator.api.glance import native_404
 from emulator.api.ops import body_json, ctx, db, load, operation, query_int
 from emulator.api.schemas import ims_extra as schemas
 from emulator.domain import members
@@ -105,12 +106,14 @@ def show_image_member(project_id: str, image_id: str, member_id: str) -> Respons
 
 @bp.get("/v2/images/<image_id>/members")
 @operation("ims.glance_list_image_members", resource_arg="image_id")
+@native_404
 def glance_list_image_members(image_id: str) -> Response:
     return _list(image_id, glance=True)
 
 
 @bp.get("/v2/images/<image_id>/members/<member_id>")
 @operation("ims.glance_show_image_member", resource_arg="image_id")
+@native_404
 def glance_show_image_member(image_id: str, member_id: str) -> Response:
     return _show(image_id, member_id, glance=True)
 
@@ -119,6 +122,7 @@ def glance_show_image_member(image_id: str, member_id: str) -> Response:
 
 @bp.post("/v2/images/<image_id>/members")
 @operation("ims.glance_add_image_member", resource_arg="image_id")
+@native_404
 def glance_add_image_member(image_id: str) -> Response:
     data = load(schemas.GlanceAddMemberBody(), body_json())
     c = ctx()
@@ -129,6 +133,7 @@ def glance_add_image_member(image_id: str) -> Response:
 
 @bp.put("/v2/images/<image_id>/members/<member_id>")
 @operation("ims.glance_update_image_member", resource_arg="image_id")
+@native_404
 def glance_update_image_member(image_id: str, member_id: str) -> Response:
     data = load(schemas.GlanceUpdateMemberBody(), body_json())
     c = ctx()
@@ -140,6 +145,7 @@ def glance_update_image_member(image_id: str, member_id: str) -> Response:
 
 @bp.delete("/v2/images/<image_id>/members/<member_id>")
 @operation("ims.glance_delete_image_member", resource_arg="image_id")
+@native_404
 def glance_delete_image_member(image_id: str, member_id: str) -> Response:
     with db().write() as tx:
         members.check_delete(tx, ctx().project_id, [image_id])

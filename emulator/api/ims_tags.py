@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from emulator.api.glance import native_404
 from emulator.api.ops import body_json, ctx, db, load, operation, query_int
 from emulator.api.schemas import ims_extra as schemas
 from emulator.domain import image_list, image_tags
@@ -138,6 +139,7 @@ def list_image_by_tags(project_id: str) -> Response:
 
 @bp.put("/v2/images/<image_id>/tags/<tag>")
 @operation("ims.glance_create_tag", resource_arg="image_id")
+@native_404
 def glance_create_tag(image_id: str, tag: str) -> Response:
     key, _ = image_tags.check_pair(tag, "", key_max=image_tags.GLANCE_TAG_MAX)
     with db().write() as tx:
@@ -149,6 +151,7 @@ def glance_create_tag(image_id: str, tag: str) -> Response:
 
 @bp.delete("/v2/images/<image_id>/tags/<tag>")
 @operation("ims.glance_delete_tag", resource_arg="image_id")
+@native_404
 def glance_delete_tag(image_id: str, tag: str) -> Response:
     with db().write() as tx:
         image_tags.change(tx, ctx().project_id, image_id, drop_key=tag)

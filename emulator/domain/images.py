@@ -253,10 +253,12 @@ UPDATABLE = {"name", "__description", "__support_xen", "__support_largememory", 
 MARKET_ATTRS = {"__imagetype": "market", "__system_support_market": "true"}
 
 
-def update_image(tx: Tx, ctx: Ctx, image_id: str, ops: list[dict[str, Any]]) -> Entity:
+def update_image(tx: Tx, ctx: Ctx, image_id: str, ops: list[dict[str, Any]],
+                 statuses: tuple[str, ...] = ("active",)) -> Entity:
+    """statuses: IMS-native PATCH updates only active images; the Glance PATCH also a queued one."""
     img = get_own_image(tx, ctx.project_id, image_id)
-    if img.status != "active":
-        raise ServiceError("IMG.0046", "Only active images can be updated.")
+    if img.status not in statuses:
+        raise ServiceError("IMG.0046", f"Only {' or '.join(statuses)} images can be updated.")
     if img.doc.get("virtual_env_type") == "DataImage":
         raise ServiceError("IMG.0168")
     doc = dict(img.doc)

@@ -94,7 +94,8 @@ def poll(tx: Tx, task: Task, now: float) -> Task:
     policy = Policy.parse(task.policy)
     if policy.kind == "polls" and task.polls_seen >= policy.amount:
         return settle(tx, task, now)
-    task.status = "RUNNING"
+    # polls:N: the first read sees the job queued (INIT), the next ones RUNNING (the reference's status list)
+    task.status = "INIT" if policy.kind == "polls" and task.polls_seen == 1 else "RUNNING"
     return tx.tasks.update(task)
 
 

@@ -33,6 +33,9 @@ NON_NEGATIVE = Bounds(0, INT32_MAX)  # an image's min_ram (MB); ListTags' min_di
 # operation -> where -> parameter -> bounds: every integer parameter the services read
 PARAMETERS: dict[str, dict[str, dict[str, Bounds]]] = {
     "ecs.list_servers_details": {"query": {"limit": LIMIT_1000, "offset": OFFSET}},
+    "ecs.nova_list_servers": {"query": {"limit": LIMIT_1000}},
+    "ecs.nova_list_servers_details": {"query": {"limit": LIMIT_1000}},
+    "evs.list_volumes": {"query": {"limit": LIMIT_1000, "offset": OFFSET}},
     "ims.list_images": {"query": {"limit": LIMIT_0_1000, "min_disk": SIZE_FILTER, "min_ram": SIZE_FILTER}},
     "ims.glance_list_images": {"query": {"limit": LIMIT_0_1000, "min_disk": SIZE_FILTER, "min_ram": SIZE_FILTER}},
     "ims.list_tags": {"query": {"limit": LIMIT, "page": PAGE, "min_disk": NON_NEGATIVE}},

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from emulator.domain import backups, cbr_backups, cbr_migration, images, jobs
+from emulator.domain import backups, cbr_backups, cbr_migration, ecs_servers, images, jobs, servers
+from emulator.domain.errors import ServiceError
 from emulator.domain.jobs import working_on
 from emulator.domain.records import Entity, Task
 
@@ -30,8 +31,18 @@ def job(tx: Tx, caller: str, job_id: str | None) -> list[Task]:
 
 
 def image(tx: Tx, caller: str, image_id: str | None) -> list[Task]:
-    img = images.get_image(tx, caller, image_id or "")
+    """An image the caller cannot see polls nothing: the route answers its own not-found (Glance: 404)."""
+    try:
+        img = images.get_image(tx, caller, image_id or "")
+    except ServiceError:
+        return []
     return working_on(tx, img.id) if img.status in BEING_MADE else []
+
+
+def ecs_server(tx: Tx, caller: str, server_id: str | None) -> list[Task]:
+    """A server being created, rebuilt, rebooted or deleted: its read polls that job."""
+    server = servers.get_server(tx, caller, server_id or "")
+    return working_on(tx, server.id) if ecs_servers.in_transition(server) else []
 
 
 def csbs_item(tx: Tx, caller: str, item_id: str | None) -> list[Task]:
@@ -72,6 +83,7 @@ def cbr_migration_status(tx: Tx, caller: str, _: str | None) -> list[Task]:
 TARGETS: dict[str, PollTarget] = {
     "job": job,
     "image": image,
+    "ecs.server": ecs_server,
     "csbs.item": csbs_item,
     "cbr.checkpoint": cbr_checkpoint,
     "cbr.backup": cbr_backup,

@@ -95,8 +95,10 @@ def get_volume(tx: Tx, project_id: str, volume_id: str) -> Entity:
 # -- power actions (ECS batch start/stop, an ECS job) ----------------------------------------
 
 def power_action(tx: Tx, ctx: Ctx, action: str, server_ids: list[str]) -> Task:
+    from emulator.domain.ecs_servers import refuse_unsteady  # (it imports this module)
     servers = [get_server(tx, ctx.project_id, sid) for sid in server_ids]
     for server in servers:  # the busy rule: an ECS being imaged or changing its OS keeps its power state
+        refuse_unsteady(server)  # building, rebuilding, rebooting or being deleted
         busy.check(tx, server.id, "start" if action == "os-start" else "stop")
     op = "ecs.start" if action == "os-start" else "ecs.stop"
     return jobs.start(tx, ctx, op, payload={"servers": server_ids, "action": action},

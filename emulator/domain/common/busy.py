@@ -38,6 +38,8 @@ BLOCKED_BY: dict[str, tuple[str, frozenset[str]]] = {
     "image": ("IMG.0136", frozenset({IMAGING, CHANGEOS, PROTECT, CHECKPOINT})),  # full-ECS image from the ECS
     "system_image": ("IMG.0010", frozenset({IMAGING, CHANGEOS})),  # system-disk image from the ECS
     "restore": ("CSBS.6015", frozenset({RESTORE})),
+    "reboot": ("Ecs.0100", frozenset({IMAGING, CHANGEOS})),
+    "delete": ("Ecs.0100", frozenset({IMAGING, CHANGEOS, PROTECT, CHECKPOINT, RESTORE})),  # ECS delete_servers
 }
 WHY = {IMAGING: "is being used to create a full-ECS image", PROTECT: "is being backed up by CSBS",
        CHECKPOINT: "is being backed up by CBR", CHANGEOS: "is changing its OS",
