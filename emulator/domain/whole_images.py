@@ -109,7 +109,8 @@ def _new_whole_image(tx: Tx, ctx: Ctx, name: str, src: dict[str, Any], item: Ent
 
 
 def _os_of(tx: Tx, item: Entity, server_id: str) -> dict[str, str]:
-    server = tx.entities.get(servers.SERVER, server_id) if server_id else None
+    """The backup's OS, else its server's (a server of the backup's own project: never a global lookup)."""
+    server = ownership.owned(tx, item.project_id, servers.SERVER, server_id)
     version = item.doc.get("os_version") or (server.doc.get("os_version") if server else None)
     return rules.os_attrs(version or "Other Linux(64 bit)")
 
