@@ -8,7 +8,7 @@ import sys
 import time
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
@@ -29,10 +29,16 @@ log = logging.getLogger("ims_emulator")
 WORLDS = files(__package__) / "worlds"   # package data: a wheel carries the built-in worlds
 
 
+class _Flask(Flask):
+    def ensure_sync(self, func: Any) -> Any:
+        """No route or hook is a coroutine: skip Flask's inspection of each hook and view on every request."""
+        return func
+
+
 def create_app(settings: Settings | None = None, *, seed_world: bool = True) -> Flask:
     settings = settings or Settings()
     _configure_logging(settings)
-    app = Flask("emulator")
+    app = _Flask("emulator")
     app.json = EmulatorJSON(app)
     app.config.update(SETTINGS=settings, DB=Database(settings.db), MAX_CONTENT_LENGTH=settings.max_body_bytes,
                       SERVICE_OF={})
