@@ -95,6 +95,8 @@ def test_a_daily_policy_on_a_vault_keeps_the_newest_two_and_the_imaged_one(ctl, 
     advance(ctl, 3 * DAY + HOUR)
     kept = scheduled(client, vault.id)
     assert [b.created_at for b in kept] == runs[1:3]
+    incremental = client.list_backups(cbr.ListBackupsRequest(vault_id=vault.id, incremental=True)).backups
+    assert sorted(b.id for b in incremental) == sorted(b.id for b in kept)  # the first (pruned) one was full
     assert all(b.name.startswith("autobk_") and b.resource_id == server["id"] and b.status == "available"
                and b.scheduled_operation_id == policy.id for b in kept)
 

@@ -100,6 +100,7 @@ def test_daily_policy_keeps_the_newest_two_and_an_imaged_backup_survives(ctl, pi
     kept = scheduled(csbs, policy)
     assert [i["created_at"] for i in kept] == runs[1:3]          # 3 runs happened; the oldest went
     assert {i["status"] for i in kept} == {"available"}
+    assert [i["extend_info"]["incremental"] for i in kept] == [True, True]  # the pruned first run was full
     assert all(i["name"].startswith("autobk_") and i["resource_id"] == server["id"] for i in kept)
     checkpoint = csbs.get("/checkpoint_items", checkpoint_id=kept[0]["checkpoint_id"]).json()
     assert checkpoint["checkpoint_items"][0]["id"] == kept[0]["id"]

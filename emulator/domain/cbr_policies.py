@@ -184,7 +184,7 @@ def run(tx: Tx, policy: Entity, times: list[float], now: float) -> None:
         for made in outcome.made:
             by_time[made.at].append(made.resource)
         for at in sorted(by_time):
-            _checkpoint(tx, policy, vault, at, by_time[at], now, definition)
+            _checkpoint(tx, policy, vault, at, by_time[at], now, definition, outcome.first_at)
 
 
 def _until(tx: Tx, project_id: str, server_id: str, now: float) -> float | None:
@@ -207,10 +207,11 @@ def _candidates(tx: Tx, vault: Entity) -> dict[str, list[tuple[float, str]]]:
 
 
 def _checkpoint(tx: Tx, policy: Entity, vault: Entity, at: float, server_ids: list[str], now: float,
-                definition: dict[str, Any]) -> None:
+                definition: dict[str, Any], first_at: dict[str, float]) -> None:
     ctx = policy_runs.ctx_at(tx, policy.project_id, at)
     days = definition.get("retention_duration_days")
-    params = {"auto_trigger": True, "resources": server_ids, "name": f"autobk_{secrets.token_hex(2)}",
+    params = {"auto_trigger": True, "incremental": True, "resources": server_ids,
+              "name": f"autobk_{secrets.token_hex(2)}",
               "retention_duration_days": days if days and days > 0 else None}
     try:
         checkpoint = cbr_backups.create_checkpoint(tx, ctx, vault.id, params)
@@ -220,6 +221,8 @@ def _checkpoint(tx: Tx, policy: Entity, vault: Entity, at: float, server_ids: li
         backup = tx.entities.get(cbr_backups.KIND, backup_id)
         if backup is not None:
             backup.doc.update({SCHEDULED: True, "policy_id": policy.id})
+            if at > first_at.get(backup.doc["server_id"], at):  # an earlier run of this jump made the full one
+                backup.doc["incremental"] = True
             tx.entities.update(backup)
     task = tx.tasks.pending_for_entity(checkpoint.id)
     if task is not None:

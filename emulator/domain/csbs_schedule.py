@@ -61,7 +61,7 @@ def run(tx: Tx, policy: Entity, times: list[float], now: float) -> None:
     for made in outcome.made:
         by_time[made.at].append(made.resource)
     for at in sorted(by_time):
-        _write_run(tx, policy, op, at, by_time[at], now)
+        _write_run(tx, policy, op, at, by_time[at], now, outcome.first_at)
 
 
 def _until(tx: Tx, project_id: str, server_id: str, now: float) -> float | None:
@@ -75,7 +75,8 @@ def _until(tx: Tx, project_id: str, server_id: str, now: float) -> float | None:
     return until
 
 
-def _write_run(tx: Tx, policy: Entity, op: dict[str, Any], at: float, server_ids: list[str], now: float) -> None:
+def _write_run(tx: Tx, policy: Entity, op: dict[str, Any], at: float, server_ids: list[str], now: float,
+               first_at: dict[str, float]) -> None:
     ctx = policy_runs.ctx_at(tx, policy.project_id, at)
     found = [s for s in (tx.entities.get(servers.SERVER, sid, policy.project_id) for sid in server_ids) if s]
     limit = backups.quota(tx, policy.project_id)
@@ -93,6 +94,10 @@ def _write_run(tx: Tx, policy: Entity, op: dict[str, Any], at: float, server_ids
         item = backups.new_item(tx, ctx, checkpoint, server, name=None, auto_trigger=True, policy_id=policy.id,
                                 incremental=True, tags=list(policy.doc.get("tags", [])))
         item.doc[SCHEDULED] = True
+        if at > first_at.get(server.id, at):  # an earlier run of this jump made its full backup (maybe pruned)
+            item.doc["extend_info"]["incremental"] = True
+            for vb in item.doc["extend_info"]["volume_backups"]:
+                vb["incremental"] = True
         tx.entities.update(item)
         policy_runs.finish_if_due(tx, backups.start_protect(tx, ctx, item), now)
 

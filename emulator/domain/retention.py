@@ -113,6 +113,8 @@ class Made:
 class Outcome:
     made: list[Made] = field(default_factory=list)        # survivors, in time order
     removed: set[str] = field(default_factory=set)        # stored candidates retention removes
+    first_at: dict[str, float] = field(default_factory=dict)  # resource -> its first backup in this run
+                                                               # (written or not: later ones are incremental)
 
 
 def catch_up(times: Iterable[float], resources: Sequence[str], blocked: Mapping[str, float | None],
@@ -127,14 +129,19 @@ def catch_up(times: Iterable[float], resources: Sequence[str], blocked: Mapping[
     occurrence misses it. Retention runs after each occurrence, for every resource.
     """
     times = list(times)
+    out = Outcome()
     if duration == 0 and times and not rule.keeps_all and not any(rule.counts):
-        times = _tail(times, rule)
+        tail = _tail(times, rule)
+        for r in resources:  # the trimmed runs still made (and pruned) backups: the first one counts
+            free = [t for t in times[:len(times) - len(tail)] if _free(blocked, r, t)]
+            if free:
+                out.first_at[r] = free[0]
+        times = tail
     # per resource, candidates oldest first: stored ones predate every occurrence, and a resource's
     # backups never overlap, so appending keeps the order
     cands: dict[str, list[tuple[float, Any]]] = {r: sorted(stored.get(r, [])) for r in resources}
     running: dict[str, Made] = {}
     made: list[Made] = []
-    out = Outcome()
     # long-term counts: a backup they drop stays dropped however many newer ones come, so pruning
     # when the list has grown past what the rule can keep gives the same result as after every run
     slack = 2 * (max(rule.max_backups, 0) + sum(rule.counts)) + 8 if any(rule.counts) else 0
@@ -147,9 +154,10 @@ def catch_up(times: Iterable[float], resources: Sequence[str], blocked: Mapping[
                 cands[r].append((job.at, job))
                 del running[r]
                 job, added = None, True
-            if job is None and (r not in blocked or (blocked[r] or float("inf")) <= t):
+            if job is None and _free(blocked, r, t):
                 job = Made(t, r, None if duration is None else t + duration)
                 made.append(job)
+                out.first_at.setdefault(r, t)
                 if duration == 0:
                     cands[r].append((t, job))
                     added = True
@@ -166,6 +174,10 @@ def catch_up(times: Iterable[float], resources: Sequence[str], blocked: Mapping[
         cands[r] = _prune(cands[r], rule, t, out)
     out.made = [m for m in made if not m.removed]
     return out
+
+
+def _free(blocked: Mapping[str, float | None], resource: str, at: float) -> bool:
+    return resource not in blocked or (blocked[resource] or float("inf")) <= at
 
 
 def _tail(times: list[float], rule: Rule) -> list[float]:
