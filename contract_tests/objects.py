@@ -27,6 +27,10 @@ OBJECTS: dict[str, list[tuple[str, str]]] = {
                   ("cbr/list_vault.*", "$.vaults[]")],
     "cbr backup": [("cbr/show_backup.*", "$.backup"), ("cbr/list_backups.*", "$.backups[]")],
     "cbr checkpoint": [("cbr/create_checkpoint.*", "$.checkpoint"), ("cbr/show_checkpoint.*", "$.checkpoint")],
+    "ecs server": [("ecs/show_server.*", "$.server"), ("ecs/nova_show_server.*", "$.server")],
+    "evs volume": [("ecs/show_volume.*", "$.volume"), ("evs/list_volumes.*", "$.volumes[]")],
+    "ecs volume attachment": [("ecs/list_server_block_devices.*", "$.volumeAttachments[]"),
+                              ("ecs/list_server_volume_attachments.*", "$.volumeAttachments[]")],
 }
 
 

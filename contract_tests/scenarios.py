@@ -70,11 +70,84 @@ def _show_server(env: Env, rec: dict[str, Any]) -> Outcome:
 
 @scenario("ecs/show_job.200.json")
 def _ecs_job(env: Env, rec: dict[str, Any]) -> Outcome:
-    server = env.server(status="SHUTOFF")
-    job_id = env.call("POST", "/v1/{project_id}/cloudservers/action",
-                      {"os-start": {"servers": [{"id": server["id"]}]}}).expect(200)["job_id"]
+    """The recording is a createServer job with one createSingleServer sub-job: create one server."""
+    job_id = env.call("POST", "/v1.1/{project_id}/cloudservers", _create_body(env)).expect(200)["job_id"]
     env.finish(job_id)
     return env.job(job_id)
+
+
+def _create_body(env: Env) -> dict[str, Any]:
+    return {"server": {"imageRef": env.image(), "flavorRef": "s6.large.2", "name": "made", "vpcid": fresh_id(),
+                       "nics": [{"subnet_id": fresh_id()}], "root_volume": {"volumetype": "SSD"},
+                       "data_volumes": [{"volumetype": "SSD", "size": 10}]}}
+
+
+def _made_server(env: Env, status: str = "ACTIVE") -> str:
+    """A server created from an image by create_servers (its job settled), stopped if asked."""
+    _, job = env.run_job("POST", "/v1.1/{project_id}/cloudservers", _create_body(env))
+    server_id = job["entities"]["sub_jobs"][0]["entities"]["server_id"]
+    if status == "SHUTOFF":
+        env.run_job("POST", "/v1/{project_id}/cloudservers/action", {"os-stop": {"servers": [{"id": server_id}]}})
+    return server_id
+
+
+RECORDED_AZ = "az1-dc1"  # the reference's AZ: the scenario uses the project's first AZ
+
+
+def _zone(env: Env) -> str:
+    return env.call("GET", f"/v1/{{project_id}}/cloudservers/{env.server()['id']}").expect(200)["server"][
+        "OS-EXT-AZ:availability_zone"]
+
+
+@scenario("ecs/create_post_paid_servers.200.json")
+def _create_post_paid(env: Env, rec: dict[str, Any]) -> Outcome:
+    body = swap(rec["request"], {"imageid_123": env.image(), "m3.large.8": "s6.large.2", RECORDED_AZ: _zone(env)})
+    return replay(env, rec, body=body)
+
+
+@scenario("ecs/nova_create_servers.202.json")
+def _nova_create(env: Env, rec: dict[str, Any]) -> Outcome:
+    recorded_image = rec["request"]["server"]["block_device_mapping_v2"][0]["uuid"]
+    body = swap(rec["request"], {recorded_image: env.image(), "s3.xlarge.2": "s6.large.2", RECORDED_AZ: _zone(env)})
+    return replay(env, rec, body=body)
+
+
+@scenario("ecs/delete_servers.200.json")
+def _delete_servers(env: Env, rec: dict[str, Any]) -> Outcome:
+    recorded = rec["request"]["servers"][0]["id"]
+    return replay(env, rec, body=swap(rec["request"], {recorded: _made_server(env)}))
+
+
+@scenario("ecs/batch_reboot_servers.200.json")
+def _reboot(env: Env, rec: dict[str, Any]) -> Outcome:
+    first, second = (s["id"] for s in rec["request"]["reboot"]["servers"])
+    return replay(env, rec, body=swap(rec["request"], {first: _made_server(env), second: env.server("ACTIVE")["id"]}))
+
+
+@scenario("ecs/list_server_block_devices.200.json")
+def _block_devices(env: Env, rec: dict[str, Any]) -> Outcome:
+    return replay(env, rec, f"/v1/{{project_id}}/cloudservers/{_made_server(env)}/block_device")
+
+
+@scenario("ecs/list_server_volume_attachments.200.json")
+def _volume_attachments(env: Env, rec: dict[str, Any]) -> Outcome:
+    return replay(env, rec, f"/v1/{{project_id}}/cloudservers/{_made_server(env)}/os-volume_attachments")
+
+
+@scenario("ecs/nova_show_server.200.json")
+def _nova_show(env: Env, rec: dict[str, Any]) -> Outcome:
+    return replay(env, rec, f"/v2.1/{{project_id}}/servers/{_made_server(env)}")
+
+
+@scenario("ecs/list_flavors.200.json")
+def _flavors(env: Env, rec: dict[str, Any]) -> Outcome:
+    return replay(env, rec)
+
+
+@scenario("evs/list_volumes.200.json")
+def _list_volumes(env: Env, rec: dict[str, Any]) -> Outcome:
+    env.server(data_disks=1)  # two volumes: a page of one has a next link, as recorded
+    return replay(env, rec, "/v2/{project_id}/cloudvolumes/detail?limit=1")
 
 
 @scenario("ecs/show_volume.200.json")

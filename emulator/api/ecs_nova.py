@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -57,7 +58,8 @@ def nova_create(project_id: str) -> tuple[Response, int]:
     assert task is not None
     first = task.payload["servers"][0]
     return jsonify({"server": {"security_groups": [{"name": "default"}], "OS-DCF:diskConfig": "MANUAL",
-                               "id": first, "links": _links(project_id, "servers", first)}}), 202
+                               "id": first, "links": _links(project_id, "servers", first),
+                               "adminPass": secrets.token_urlsafe(9)}}), 202  # nova's generated password
 
 
 @bp.get("/v2.1/<project_id>/servers/<server_id>")

@@ -98,7 +98,6 @@ def list_flavors(project_id: str) -> Response:
 
 
 def flavor_view(f: flavors.Flavor, project_id: str) -> dict[str, Any]:
-    zones = ",".join(f"{z}(normal)" for z in flavors.zones(ctx().region))
     return {
         "id": f.id, "name": f.id, "vcpus": str(f.vcpus), "ram": f.ram, "disk": "0", "swap": "",
         "links": [{"rel": "self", "href": f"/v1.0/{project_id}/flavors/{f.id}", "type": None},
@@ -106,6 +105,5 @@ def flavor_view(f: flavors.Flavor, project_id: str) -> dict[str, Any]:
         "OS-FLV-EXT-DATA:ephemeral": 0, "rxtx_factor": 1, "OS-FLV-DISABLED:disabled": False,
         "rxtx_quota": None, "rxtx_cap": None, "os-flavor-access:is_public": True,
         "os_extra_specs": {"ecs:virtualization_env_types": "CloudCompute", "ecs:generation": f.generation,
-                           "ecs:performancetype": f.performance, "resource_type": f"IOoptimized{f.generation.upper()}",
-                           "cond:operation:status": "normal", "cond:operation:az": zones},
+                           "ecs:performancetype": f.performance, "resource_type": f"IOoptimized{f.generation.upper()}"},
     }

@@ -30,7 +30,11 @@ def list_volumes(project_id: str) -> Response:
     with db().read() as tx:
         total = tx.entities.count(servers.VOLUME, ctx().project_id, filters)
         rows = tx.entities.list(servers.VOLUME, ctx().project_id, filters, limit=limit, offset=offset)
-    return jsonify({"count": total, "volumes": [volume_view(v) for v in rows]})
+    body: dict[str, Any] = {"count": total, "volumes": [volume_view(v) for v in rows]}
+    if offset + len(rows) < total:  # another page: the next link (offset paging)
+        body["volumes_links"] = [{"href": f"/v2/{project_id}/cloudvolumes/detail?limit={limit}&offset="
+                                          f"{offset + limit}", "rel": "next"}]
+    return jsonify(body)
 
 
 @bp.get("/v2/<project_id>/cloudvolumes/<volume_id>")
@@ -59,5 +63,6 @@ def volume_view(v: Entity) -> dict[str, Any]:
                   {"href": f"/{v.project_id}/volumes/{v.id}", "rel": "bookmark"}],
         "enterprise_project_id": "0", "consistencygroup_id": None, "os-vol-host-attr:host": "",
         "os-vol-mig-status-attr:migstat": None, "os-vol-mig-status-attr:name_id": None,
-        "os-volume-replication:extended_status": None, "wwn": "",
+        "os-volume-replication:extended_status": None, "wwn": "", "dedicated_storage_id": None,
+        "dedicated_storage_name": None,
     }

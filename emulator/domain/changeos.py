@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emulator.domain import ecs_servers, images, jobs, servers
+from emulator.domain import ecs_servers, images, jobs, public_images, servers
 from emulator.domain.clock import iso_seconds
 from emulator.domain.common import busy
 from emulator.domain.context import Ctx
@@ -29,7 +29,7 @@ REBUILDING = "rebuilding"  # task_state while the system disk is rewritten: the 
 
 
 def change_os(tx: Tx, ctx: Ctx, server_id: str, image_id: str, option: dict[str, Any] | None = None,
-              *, cloud_init: bool = True) -> Task:
+              *, cloud_init: bool = True, op: str = OP) -> Task:
     option = option or {}
     server = servers.get_server(tx, ctx.project_id, server_id)
     check_credentials(option, cloud_init)
@@ -41,14 +41,13 @@ def change_os(tx: Tx, ctx: Ctx, server_id: str, image_id: str, option: dict[str,
         raise ServiceError("Ecs.0005", detail=f"image {image_id} is not active")
     if img.doc.get("virtual_env_type") == "DataImage":
         raise ServiceError("Ecs.0005", detail=f"image {image_id} is a data disk image")
-    return _start(tx, ctx, server, img.id, option, OP)
+    return _start(tx, ctx, server, img.id, option, op)
 
 
 def reinstall_os(tx: Tx, ctx: Ctx, server_id: str, option: dict[str, Any], *, cloud_init: bool = True) -> Task:
     """Reinstall = change OS to the image the server runs now."""
     server = servers.get_server(tx, ctx.project_id, server_id)
-    check_credentials(option, cloud_init)
-    return _start(tx, ctx, server, server.doc["image_id"], option, REINSTALL_OP)
+    return change_os(tx, ctx, server_id, server.doc["image_id"], option, cloud_init=cloud_init, op=REINSTALL_OP)
 
 
 def check_credentials(option: dict[str, Any], cloud_init: bool) -> None:
@@ -82,7 +81,7 @@ def _start(tx: Tx, ctx: Ctx, server: Entity, image_id: str, option: dict[str, An
 def _done(tx: Tx, task: Task, now: float) -> None:
     busy.release(tx, task.entity_id or "", busy.CHANGEOS, task.id)
     server = tx.entities.get(servers.SERVER, task.entity_id or "")
-    img = tx.entities.get(images.KIND, task.payload["image_id"])
+    img = tx.entities.get(images.KIND, task.payload["image_id"]) or public_images.get(task.payload["image_id"])
     if server is None or img is None:
         raise ServiceError("Ecs.0100", "The server or image no longer exists.")
     server.doc.update(image_id=img.id, os_version=img.doc.get("__os_version", ""),

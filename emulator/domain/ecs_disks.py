@@ -2,8 +2,8 @@
 
 A full-ECS image lists only its system disk in IMS; its data disks live in the backup it was made from
 (`__backup_id`). With no `data_volumes` every data disk of that backup is restored (its size, in backup
-order). A `data_volumes` entry whose `extendparam.snapshotId` names one of those disks (the original disk
-id or its snapshot id) changes that restored disk (type, size, never smaller); entries without it are extra
+order). A `data_volumes` entry whose `extendparam.snapshotId` names one of those disks (by its original disk
+id) changes that restored disk (type, size, never smaller); entries without it are extra
 disks, blank or from a data-disk image (`data_image_id`).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emulator.domain import backups, cbr_backups, images
+from emulator.domain import images, whole_images
 from emulator.domain.errors import ServiceError
 from emulator.domain.records import Entity
 
@@ -30,23 +30,16 @@ def image_not_usable(detail: str) -> ServiceError:
 
 
 def whole_image_backup(tx: Tx, img: Entity) -> list[dict[str, Any]]:
-    """The data disks held in a full-ECS image's backup: [{"id", "aliases", "size"}] in backup order."""
+    """The data disks held in a full-ECS image's backup ({"id", "size"}, backup order), through its BackupSource."""
     src = images.source(img)
-    kind, backup_id = src.get("backup_kind"), src.get("backup_id") or ""
-    if kind == "CSBS":
-        item = tx.entities.get(backups.KIND, backup_id, img.project_id)
-        vols = ([{"id": v["source_volume_id"], "aliases": {v["source_volume_id"], v.get("snapshot_id")},
-                  "size": int(v["source_volume_size"]), "bootable": v.get("bootable")}
-                 for v in item.doc["extend_info"]["volume_backups"]] if item else [])
-    else:
-        item = tx.entities.get(cbr_backups.KIND, backup_id, img.project_id)
-        vols = ([{"id": v["id"], "aliases": {v["id"]}, "size": int(v["size"]), "bootable": v.get("bootable")}
-                 for v in item.doc["volumes"]] if item else [])
-    if item is None:
-        raise ServiceError("Ecs.0034", f"The backup {backup_id} of the full-ECS image {img.id} does not exist.")
+    source = whole_images.BACKUP_SOURCES.get(src.get("backup_kind", ""))
+    item = source.get_item(tx, img.project_id, src.get("backup_id") or "") if source is not None else None
+    if source is None or item is None:
+        raise ServiceError("Ecs.0034", f"The backup {src.get('backup_id')} of the full-ECS image {img.id} "
+                                       "does not exist.")
     if item.status not in USABLE_BACKUP:
-        raise image_not_usable(f"its backup {backup_id} is {item.status}")
-    return [v for v in vols if not v["bootable"]]
+        raise image_not_usable(f"its backup {item.id} is {item.status}")
+    return [d for d in source.disks(item) if not d.get("bootable")]
 
 
 def system_disk(img: Entity, root: dict[str, Any]) -> dict[str, Any]:
@@ -86,7 +79,7 @@ def _restored(originals: list[dict[str, Any]], named: list[dict[str, Any]]) -> l
     overrides: dict[str, dict[str, Any]] = {}
     for dv in named:
         sid = _snapshot_id(dv)
-        orig = next((o for o in originals if sid in o["aliases"]), None)
+        orig = next((o for o in originals if o["id"] == sid), None)
         if orig is None:
             raise ServiceError("Ecs.0005", detail=f"snapshotId {sid} is not a data disk of the image's backup")
         if orig["id"] in overrides:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emulator.domain import jobs
+from emulator.domain import jobs, public_images
 from emulator.domain.clock import iso_millis
 from emulator.domain.common import busy, ownership, shared_disks
 from emulator.domain.context import Ctx
@@ -44,7 +44,7 @@ def _insert_server(tx: Tx, ctx: Ctx, project_id: str, s: dict[str, Any]) -> Enti
     doc = {
         "id": s["id"], "name": s["name"], "status": s.get("status", "ACTIVE"),
         "flavor": s.get("flavor") or DEFAULT_FLAVOR,
-        "image_id": s.get("image_id", "c71b64e7-4767-4406-afde-2c7c7ac2242c"),
+        "image_id": s.get("image_id", public_images.CATALOGUE[0][0]),  # the public CentOS 7.6 image it runs
         "os_type": s.get("os_type", "Linux"), "os_version": s.get("os_version", "CentOS 7.6 64bit"),
         "availability_zone": s.get("availability_zone", f"{ctx.region}a"),
         "private_ip": s.get("private_ip", "192.168.0.10"),
