@@ -121,3 +121,51 @@ def test_body_logging_never_writes_credentials():
     assert any(project in line.get("request_body", "") for line in lines)  # bodies really are logged
     text = stream.getvalue()
     assert "tok-log-secret-456" not in text and "feedface99887766" not in text
+
+
+def _row(html: str, anchor: str) -> str:
+    """The HTML of one table row, found by its id (rows link to each other by these ids)."""
+    start = html.index(f'<tr id="{anchor}">')
+    return html[start:html.index("</tr>", start)]
+
+
+def test_volumes_backups_and_images_show_what_the_rules_hinge_on(url, control, project):
+    from tests.worlds_support import ids, pipeline_project
+    world = pipeline_project(project)
+    shared = server_spec("cluster-1", shared=True)
+    world["servers"].append(shared)
+    assert control.post("/seed", world).status_code == 201
+    server_id, backup_id, image_id = ids(world)
+    html = page(url, project_id=project).text
+
+    disk = next(v for v in shared["volumes"] if v.get("shareable"))
+    volume = _row(html, f"volume-{disk['id']}")
+    assert f"<td>{disk['size']}</td>" in volume and '<span class="flag">shareable</span>' in volume
+    assert f'href="#server-{shared["id"]}">cluster-1</a>' in volume
+    system = _row(html, f"volume-{world['servers'][0]['volumes'][0]['id']}")
+    assert "<td>yes</td>" in system and "shareable</span>" not in system  # bootable, not shareable
+
+    backup = _row(html, f"backup-{backup_id}")
+    assert "<td>CSBS</td>" in backup and f'href="#server-{server_id}">app-1</a>' in backup
+    assert f'href="#image-{image_id}">app-1-full</a>' in backup  # the image made from it
+    image = _row(html, f"image-{image_id}")
+    assert "<td>full-ECS</td>" in image and f'CSBS backup <a href="#backup-{backup_id}">app-1-nightly</a>' in image
+    assert f'<tr id="server-{server_id}">' in html
+
+
+def test_image_kinds_are_system_data_and_full_ecs():
+    from emulator.api.dashboard_rows import image_kind
+    assert image_kind({"__whole_image": "true"}) == "full-ECS"
+    assert image_kind({"virtual_env_type": "DataImage"}) == "data"
+    assert image_kind({"virtual_env_type": "FusionCompute", "__whole_image": "false"}) == "system"
+
+
+def test_refused_requests_show_their_error_code(url, project):
+    api = Api(url, project)
+    missing = api.get("/v1/{project_id}/cloudservers/11111111-2222-3333-4444-555555555555")
+    unknown = requests.get(f"{url}/v9/nothing-here", headers={"X-Auth-Token": "t"}, timeout=30)
+    html = page(url).text
+    for resp in (missing, unknown):
+        rid = resp.headers["X-Request-Id"]
+        row = html[html.rindex("<tr>", 0, html.index(rid)):html.index("</tr>", html.index(rid))]
+        assert f'<td class="s4">{resp.json().get("error", {}).get("code") or resp.json()["error_code"]}</td>' in row

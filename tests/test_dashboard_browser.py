@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.csbs_support import Csbs
-from tests.support import server_spec
+from tests.support import Control, InProcessServer, new_project, server_spec, wait_for
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
 CHROMIUM = os.environ.get("CHROMIUM_BIN") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -60,3 +60,64 @@ def test_dashboard_renders_seeded_state_in_chromium(browser, url, control, proje
     shot = tmp_path / "dashboard.png"
     assert browser.save_screenshot(str(shot))
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+@pytest.fixture
+def private() -> Iterator[InProcessServer]:
+    """An emulator of its own: the buttons reset everything."""
+    server = InProcessServer()
+    yield server
+    server.stop()
+
+
+def _click(browser, selector: str, expect: str) -> str:
+    """Click a control button; the page calls the control API, reloads and shows the answer."""
+    from selenium.webdriver.common.by import By
+    browser.find_element(By.CSS_SELECTOR, selector).click()
+    if selector == "#reset-all":
+        browser.switch_to.alert.accept()  # the one button that asks first
+    return wait_for(lambda: (t := browser.execute_script(
+        "const e = document.getElementById('action-result'); return e ? e.textContent : '';")) and expect in t and t)
+
+
+def test_the_buttons_drive_the_emulator(browser, private):
+    from selenium.webdriver.common.by import By
+    url, control = private.url, Control(private.url)
+    project, other = new_project(), new_project()
+    db = server_spec("db-1", status="SHUTOFF")
+    control.seed(project, [db])
+    control.seed(other, [server_spec("elsewhere")])
+    control.put("/transitions", {"csbs.protect": "manual"})
+    assert Csbs(url, project).protect(db["id"], backup_name="held").status_code == 200
+    control.post("/faults", {"operations": ["ecs.show_server"], "action": "http_error", "error_code": "Ecs.0114",
+                             "project_id": project})
+    browser.get(f"{url}/_emulator/ui?refresh=0")
+
+    (held,) = [r for r in _rows(browser, "backups") if "held" in r]
+    assert "manual" in held
+    row = browser.find_element(By.XPATH, f"//table[@id='projects']//tr[contains(., '{project}')]")
+    row.find_element(By.CSS_SELECTOR, "button.settle-project").click()
+    wait_for(lambda: "POST /_emulator/settle -> 200" in browser.execute_script(
+        "return document.getElementById('action-result').textContent"))
+    assert any("held" in r and "available" in r for r in _rows(browser, "backups"))
+
+    browser.find_element(By.ID, "advance-seconds").clear()
+    browser.find_element(By.ID, "advance-seconds").send_keys("7200")
+    _click(browser, "#advance", "POST /_emulator/clock/advance -> 200")
+    assert control.get("/clock").json()["offset_seconds"] == 7200
+    assert "offset 7200 s" in browser.find_element(By.TAG_NAME, "body").text
+
+    assert len(_rows(browser, "faults")) == 1
+    _click(browser, "#clear-faults", "DELETE /_emulator/faults -> 200")
+    assert _rows(browser, "faults") == [] and control.get("/faults").json()["faults"] == []
+
+    row = browser.find_element(By.XPATH, f"//table[@id='projects']//tr[contains(., '{project}')]")
+    row.find_element(By.CSS_SELECTOR, "button.reset-project").click()
+    wait_for(lambda: "POST /_emulator/reset -> 204" in browser.execute_script(
+        "return document.getElementById('action-result').textContent"))
+    projects = control.get("/state").json()["projects"]
+    assert project not in projects and other in projects
+    assert [r for r in _rows(browser, "projects") if project in r] == []
+
+    _click(browser, "#reset-all", "POST /_emulator/reset -> 204")
+    assert control.get("/state").json()["projects"] == {} and _rows(browser, "projects") == []

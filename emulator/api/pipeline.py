@@ -148,18 +148,20 @@ def _remember(ring: deque[tuple[Any, ...]], gg: Any, req: Any, status: int, requ
     ring.append((time.time(), req.method, req.path, req.query_string, status, request_id,
                  getattr(gg, "op", None) or req.endpoint or "", ctx.project_id if ctx else "",
                  env.get("HTTP_AUTHORIZATION", ""), "HTTP_X_AUTH_TOKEN" in env,
-                 0.0 if t0 is None else time.perf_counter() - t0))
+                 0.0 if t0 is None else time.perf_counter() - t0, getattr(gg, "error", None)))
 
 
 def recent(app: Flask) -> list[dict[str, Any]]:
     """The last requests this process answered, newest first (secrets still in: the caller masks them)."""
-    keys = ("at", "method", "path", "query", "status", "request_id", "op", "project_id", "auth", "token", "ms")
+    keys = ("at", "method", "path", "query", "status", "request_id", "op", "project_id", "auth", "token", "ms",
+            "error")
     out = []
     for row in reversed(app.extensions.get(RECENT, ())):
         r = dict(zip(keys, row, strict=True))
         query = r.pop("query").decode("latin-1")
         r["path"] += f"?{query}" if query else ""
         r["ms"] = round(r["ms"] * 1000, 1)
+        r["error"] = r["error"].code if r["error"] is not None and r["status"] >= 400 else ""  # a refusal's code
         out.append(r)
     return out
 
