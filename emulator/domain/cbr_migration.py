@@ -16,6 +16,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import backups, cbr_backups, jobs, servers, vaults
+from emulator.domain.common import in_use
 from emulator.domain.context import Ctx
 from emulator.domain.ids import new_uuid
 from emulator.domain.images import KIND as IMAGE
@@ -67,10 +68,10 @@ def migrate_item(tx: Tx, ctx: Ctx, item: Entity, vault_id: str) -> str:
         status="available", vault_id=vault_id, backup_id=item.id, volumes=vols, checkpoint_id=item.ref,
         name=item.name, description=item.doc.get("description", ""), auto_trigger=bool(ext.get("auto_trigger")),
         incremental=bool(ext.get("incremental")))
-    backup.doc.update(os_images_data=list(ext.get("os_images_data", [])), updated_at=ctx.now,
-                      resource_name=ext.get("resource_name", backup.doc["resource_name"]),
+    backup.doc.update(updated_at=ctx.now, resource_name=ext.get("resource_name", backup.doc["resource_name"]),
                       resource_az=ext.get("resource_az", backup.doc["resource_az"]), migrated_from="CSBS")
     tx.entities.update(backup)
+    in_use.relink(tx, cbr_backups, backup, ctx.now)  # the claim keeps the id; the link follows the backup
     tx.entities.delete(backups.KIND, item.id)
     if item.ref and tx.entities.count(backups.KIND, None, [("ref", "=", item.ref)]) == 0:
         tx.entities.delete(backups.CHECKPOINT, item.ref)

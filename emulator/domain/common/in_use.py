@@ -45,6 +45,13 @@ def take(tx: Tx, source: Linkable, item: Entity, image_id: str, project_id: str,
     return True
 
 
+def relink(tx: Tx, source: Linkable, item: Entity, now: float) -> None:
+    """Show the claim's image on `item` (a backup that moved to another source, keeping its id)."""
+    image_id = image_using(tx, item.id)
+    if image_id is not None:
+        source.link_image(tx, item, image_id, now)
+
+
 def free(tx: Tx, source: Linkable, item: Entity, image_id: str, now: float) -> None:
     """The image no longer uses the backup: drop the link and the claim (if this image holds it)."""
     source.unlink_image(tx, item, image_id, now)
