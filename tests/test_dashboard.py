@@ -169,3 +169,14 @@ def test_refused_requests_show_their_error_code(url, project):
         rid = resp.headers["X-Request-Id"]
         row = html[html.rindex("<tr>", 0, html.index(rid)):html.index("</tr>", html.index(rid))]
         assert f'<td class="s4">{resp.json().get("error", {}).get("code") or resp.json()["error_code"]}</td>' in row
+
+
+def test_each_project_shows_its_own_clock_offset_and_transition_overrides(url, control, project):
+    other = new_project()
+    control.seed(project, [server_spec("timed")])
+    control.seed(other, [server_spec("untouched")])
+    assert control.post("/clock/advance", {"project_id": project, "seconds": 7200}).status_code == 200
+    assert control.put("/transitions", {"project_id": project, "ecs.stop": "polls:3"}).status_code == 200
+    html = page(url, project_id=project).text
+    assert "<td>7200</td><td>ecs.stop=polls:3</td>" in html
+    assert "<td>0</td><td></td>" in page(url, project_id=other).text  # the other project keeps the global clock

@@ -67,13 +67,13 @@ def ui() -> Response:
     transitions = control_api.get_transitions().get_json()["transitions"]
     with current_app.config["DB"].read() as tx:
         rules = faults.listed(tx)
-        offset = tx.control.get("clock_offset", 0.0)
+    offset, overrides = state.get("offset_seconds", 0.0), state.get("overrides", {})
     projects = {pid: p for pid, p in state["projects"].items() if only in (None, pid)}
     page = render_template_string(
         PAGE, script=SCRIPT, version=__version__, now=_iso(state["now"]), offset=_seconds(offset), refresh=refresh,
         only=only, scope_body=json.dumps({"project_id": only} if only else {}),
         scope_query=f"?project_id={only}" if only else "",
-        projects=[_project_row(pid, p) for pid, p in projects.items()],
+        projects=[_project_row(pid, p, overrides.get(pid, {})) for pid, p in projects.items()],
         rows={name: [r for pid, p in projects.items() for r in build(pid, p)] for name, build in rows.ROWS.items()},
         other=_other_resources(projects), jobs=_jobs(projects), transitions=transitions, faults=rules,
         snapshots=snaps.listing(current_app.config["DB"]),
@@ -101,13 +101,15 @@ def _seconds(value: Any) -> str:
     return "" if value is None else f"{float(value):g}"
 
 
-def _project_row(pid: str, p: dict[str, Any]) -> dict[str, Any]:
+def _project_row(pid: str, p: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """One project; `own` is its entry in /state's `overrides` (its clock offset and transition overrides)."""
     counts = {name: len(build(pid, p)) for name, build in rows.ROWS.items()}
     pending = sum(1 for j in p.get("jobs", []) if j.get("settles"))
-    clock = p.get("clock") if isinstance(p.get("clock"), dict) else {}
-    offset = p.get("clock_offset_seconds", p.get("offset_seconds", clock.get("offset_seconds")))
+    frozen = " (frozen)" if own.get("frozen") else ""
+    policies = ", ".join(f"{op}={policy}" for op, policy in sorted((own.get("transitions") or {}).items()))
     return {"id": pid, "name": p.get("name"), "region": p.get("region"), "pending": pending,
-            "jobs": len(p.get("jobs", [])), "offset": _seconds(offset), **counts}
+            "jobs": len(p.get("jobs", [])), "offset": _seconds(own.get("offset_seconds", 0)) + frozen,
+            "overrides": policies, **counts}
 
 
 def _other_resources(projects: dict[str, Any]) -> list[dict[str, Any]]:

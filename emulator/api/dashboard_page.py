@@ -38,10 +38,13 @@ PAGE = """<!doctype html>
 </div>
 
 <h2>Projects ({{ projects|length }})</h2>
-<table id="projects"><thead><tr><th>project</th><th>name</th><th>region</th><th>clock offset</th><th>servers</th>
+<table id="projects"><thead><tr><th>project</th><th>name</th><th>region</th><th>clock offset (s)</th>
+<th>transition overrides</th>
+<th>servers</th>
 <th>volumes</th><th>backups</th><th>images</th><th>jobs</th><th>pending</th><th></th></tr></thead><tbody>
 {% for p in projects[:max_rows] %}<tr><td class="id"><a href="?project_id={{ p.id }}">{{ p.id }}</a></td>
-<td>{{ p.name }}</td><td>{{ p.region }}</td><td>{{ p.offset }}</td><td>{{ p.servers }}</td><td>{{ p.volumes }}</td>
+<td>{{ p.name }}</td><td>{{ p.region }}</td><td>{{ p.offset }}</td><td>{{ p.overrides }}</td>
+<td>{{ p.servers }}</td><td>{{ p.volumes }}</td>
 <td>{{ p.backups }}</td><td>{{ p.images }}</td><td>{{ p.jobs }}</td><td>{{ p.pending }}</td>
 <td><button class="reset-project" data-method="POST" data-path="/_emulator/reset"
  data-body='{{ {"project_id": p.id}|tojson }}'>reset</button><button class="settle-project" data-method="POST"
