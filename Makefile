@@ -33,7 +33,7 @@ lint: $(VENV)/.test-deps
 test-deep: $(VENV)/.test-deps
 	IMS_EMULATOR_DEEP=1 $(PY) -m pytest -n 2 -p no:warnings tests/test_reliability_model.py \
 	  tests/test_reliability_concurrency.py tests/test_reliability_crash.py tests/test_reliability_hostile.py \
-	  tests/test_reliability_fuzz.py
+	  tests/test_reliability_fuzz.py tests/test_plugin_parallel.py
 
 # schemathesis against the live emulator's OpenAPI document, longer than the bounded run in make test
 fuzz: $(VENV)/.test-deps

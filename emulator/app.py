@@ -14,10 +14,10 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from emulator.api import auth, limits, pipeline, service_modules
-from emulator.api.errors import SERVICES, error_response
+from emulator.api.errors import SERVICES, control_error, error_response
 from emulator.api.jsonio import EmulatorJSON
 from emulator.api.schemas.world import load_world_file
-from emulator.domain import jobs, world
+from emulator.domain import clock, jobs, world
 from emulator.domain.errors import ServiceError
 from emulator.settings import Settings
 from emulator.store import Database
@@ -69,7 +69,7 @@ def _start_state(app: Flask, settings: Settings, seed_world: bool) -> str:
             tx.control.set("transitions", transitions)
         if seed_world and source is not None and not tx.projects.all():
             project = world.apply(tx, load_world_file(source), settings.region,
-                                  time.time() + tx.control.get("clock_offset", 0.0))
+                                  clock.global_now(clock.load(tx), time.time()))
         projects = tx.projects.all()
         project = project or (projects[0]["project_id"] if projects else "<your project id>")
     return project
@@ -110,6 +110,8 @@ def _install_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unexpected error, request_id=%s", g.get("request_id"))
+        if g.get("service") == "control":  # the control API answers in its own format, 500s included
+            return control_error(500, f"internal error ({type(exc).__name__}); see the emulator's log")
         code = SERVICES[g.get("service", "ims")].internal
         return error_response(ServiceError(code, "Internal server error.", status=500))
 

@@ -11,6 +11,7 @@ A 4xx/5xx answer raises ControlError carrying the server's own message.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import os
@@ -129,21 +130,45 @@ class ProjectState:
 
 @dataclass(frozen=True)
 class State:
-    now: float
+    now: str                      # the global virtual now, ISO 8601 UTC (as every `now` of the control API)
     projects: dict[str, ProjectState]
+    offset_seconds: float = 0.0   # the global clock's offset
+    frozen: bool = False
+    transitions: dict[str, str] = field(default_factory=dict)  # the global policy map
+    # per project with overrides: {"transitions": {...}, "offset_seconds": s, "frozen": bool}
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def epoch(self) -> float:
+        return epoch_of(self.now)
 
 
 @dataclass(frozen=True)
 class Transitions:
-    transitions: dict[str, str]   # always has "default"
+    transitions: dict[str, str]   # the global map; always has "default"
     operations: list[str]         # the async operation names a policy can name
+    project_id: str | None = None                                # asked for one project:
+    overrides: dict[str, str] = field(default_factory=dict)      #   its own overrides
+    effective: dict[str, str] = field(default_factory=dict)      #   the policy each operation gets there
+    projects: dict[str, dict[str, str]] = field(default_factory=dict)  # global view: every project's overrides
 
 
 @dataclass(frozen=True)
 class Clock:
-    now: str
-    offset_seconds: float
-    settled: int | None = None    # after advance: how many tasks the jump settled
+    now: str                      # ISO 8601 UTC with milliseconds, e.g. 2026-01-02T03:04:05.678Z
+    offset_seconds: float         # this clock's own offset (a project's: on top of the global clock)
+    frozen: bool = False
+    project_id: str | None = None
+    settled: int | None = None    # after a move: how many tasks it settled
+
+    @property
+    def epoch(self) -> float:
+        return epoch_of(self.now)
+
+
+def epoch_of(iso: str) -> float:
+    """Epoch seconds of a control API `now`."""
+    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
 
 
 @dataclass(frozen=True)
@@ -189,16 +214,13 @@ class Restored:
 
 
 STATE_GROUPS = ("servers", "volumes", "backups", "images")
+PROJECT_KEYS = (*STATE_GROUPS, "jobs", "region", "name")
+
 POLICY_KINDS = ("csbs_policy", "cbr_policy")  # state groups whose entities carry next_run
 
 
-def _epoch(iso: str) -> float:
-    """2026-03-01T02:00:00.000Z -> epoch seconds."""
-    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
-
-
 def _project(pid: str, data: Mapping[str, Any]) -> ProjectState:
-    other = {k: v for k, v in data.items() if k not in (*STATE_GROUPS, "jobs", "region", "name")}
+    other = {k: v for k, v in data.items() if k not in PROJECT_KEYS}
     return ProjectState(project_id=pid, region=data.get("region", ""), name=data.get("name"),
                         jobs=[_build(Job, j) for j in data.get("jobs", [])], other=other,
                         **{g: list(data.get(g, [])) for g in STATE_GROUPS})
@@ -207,16 +229,36 @@ def _project(pid: str, data: Mapping[str, Any]) -> ProjectState:
 # -- the client ------------------------------------------------------------------------------------
 
 class EmulatorControl:
-    """Every /_emulator/ operation as a method. Thread-safe (no shared connection)."""
+    """Every /_emulator/ operation as a method. Thread-safe (no shared connection).
 
-    def __init__(self, base_url: str, timeout: float = 30, token: str | None = None) -> None:
+    Bound to a project (`project_id=`, or `for_project(pid)`), the transition and clock methods act on
+    that project's overrides and clock unless told another project_id; `.globally` is the unbound client
+    (global map, global clock). The plugin's `emulator_control` is bound to the test's project."""
+
+    def __init__(self, base_url: str, timeout: float = 30, token: str | None = None,
+                 project_id: str | None = None) -> None:
         """token: the emulator's --control-token (default: IMS_EMULATOR_CONTROL_TOKEN, if set)."""
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.token = token if token is not None else os.environ.get(TOKEN_ENV) or None
+        self.project_id = project_id
 
     def __repr__(self) -> str:
-        return f"EmulatorControl({self.base_url!r})"
+        bound = f", project_id={self.project_id!r}" if self.project_id else ""
+        return f"EmulatorControl({self.base_url!r}{bound})"
+
+    def for_project(self, project_id: str | None) -> EmulatorControl:
+        """The same client, bound to project_id (None: unbound)."""
+        bound = copy.copy(self)
+        bound.project_id = project_id
+        return bound
+
+    @property
+    def globally(self) -> EmulatorControl:
+        return self.for_project(None)
+
+    def _scope(self, project_id: str | None) -> str | None:
+        return project_id or self.project_id
 
     def _call(self, method: str, path: str, body: Any = None, query: Mapping[str, str] | None = None) -> Any:
         url = f"{self.base_url}/_emulator{path}"
@@ -267,13 +309,18 @@ class EmulatorControl:
             volumes.append({"id": str(uuid.uuid4()), "size": 100 + i, "shareable": shared and i == data_disks - 1})
         return {"id": str(uuid.uuid4()), "name": name, "status": status, "volumes": volumes, **extra}
 
-    def reset(self, project_id: str | None = None) -> None:
-        """Empty everything (transitions and faults stay), or only one project's resources and faults."""
-        self._call("POST", "/reset", {"project_id": project_id} if project_id else {})
+    def reset(self, project_id: str | None = None, *, scope: str | None = None) -> None:
+        """Every project's resources, fault rules and overrides (global policies, global fault rules and the
+        clock stay); or one project's (project_id); or scope="all": that plus every fault rule, the clock
+        (offset 0, running) and the start-up policies. Never implied by the client's bound project."""
+        body = {k: v for k, v in (("project_id", project_id), ("scope", scope)) if v}
+        self._call("POST", "/reset", body)
 
     def state(self) -> State:
         data = self._call("GET", "/state")
-        return State(now=data["now"], projects={pid: _project(pid, p) for pid, p in data["projects"].items()})
+        return State(now=data["now"], projects={pid: _project(pid, p) for pid, p in data["projects"].items()},
+                     offset_seconds=data.get("offset_seconds", 0.0), frozen=bool(data.get("frozen")),
+                     transitions=dict(data.get("transitions") or {}), overrides=dict(data.get("overrides") or {}))
 
     def project_state(self, project_id: str) -> ProjectState:
         projects = self.state().projects
@@ -281,29 +328,51 @@ class EmulatorControl:
             raise ControlError("GET", "/state", 404, f"no project {project_id} in the emulator")
         return projects[project_id]
 
-    # transition policies
-    def transitions(self) -> Transitions:
-        return _build(Transitions, self._call("GET", "/transitions"))
+    # transition policies (the bound project's overrides, or the global map)
+    def transitions(self, project_id: str | None = None) -> Transitions:
+        project = self._scope(project_id)
+        query = {"project_id": project} if project else None
+        return _build(Transitions, self._call("GET", "/transitions", query=query))
 
-    def set_transitions(self, policies: Mapping[str, str] | None = None, **more: str) -> Transitions:
-        """Replace the whole policy map, e.g. set_transitions({"csbs.protect": "manual"}, default="polls:3")."""
-        return _build(Transitions, self._call("PUT", "/transitions", {**(policies or {}), **more}))
+    def set_transitions(self, policies: Mapping[str, str] | None = None, *, project_id: str | None = None,
+                        **more: str) -> Transitions:
+        """Replace the project's overrides (bound or given; {} drops them) or, unbound, the whole global map,
+        e.g. set_transitions({"csbs.protect": "manual"}, default="polls:3")."""
+        project = self._scope(project_id)
+        body = {**(policies or {}), **more, **({"project_id": project} if project else {})}
+        return _build(Transitions, self._call("PUT", "/transitions", body))
 
     @contextmanager
-    def policies(self, policies: Mapping[str, str] | None = None, **more: str) -> Iterator[Transitions]:
-        """Set policies for a block; the previous map is put back afterwards."""
-        before = self.transitions().transitions
+    def policies(self, policies: Mapping[str, str] | None = None, *, project_id: str | None = None,
+                 **more: str) -> Iterator[Transitions]:
+        """Set policies for a block (the project's overrides, or the global map); put back afterwards."""
+        project = self._scope(project_id)
+        current = self.transitions(project)
+        before = current.overrides if project else current.transitions
         try:
-            yield self.set_transitions(policies, **more)
+            yield self.set_transitions(policies, project_id=project, **more)
         finally:
-            self.set_transitions(before)
+            self.set_transitions(before, project_id=project)
 
-    # virtual clock and settling
-    def clock(self) -> Clock:
-        return _build(Clock, self._call("GET", "/clock"))
+    # virtual clock (the bound project's, or the global one) and settling
+    def clock(self, project_id: str | None = None) -> Clock:
+        project = self._scope(project_id)
+        return _build(Clock, self._call("GET", "/clock", query={"project_id": project} if project else None))
 
-    def advance_clock(self, seconds: float) -> Clock:
-        return _build(Clock, self._call("POST", "/clock/advance", {"seconds": seconds}))
+    def advance_clock(self, seconds: float, project_id: str | None = None) -> Clock:
+        """Move the project's clock (bound or given) or, unbound, every clock forward; due work settles."""
+        body: dict[str, Any] = {"seconds": seconds}
+        project = self._scope(project_id)
+        if project:
+            body["project_id"] = project
+        return _build(Clock, self._call("POST", "/clock/advance", body))
+
+    def set_clock(self, offset_seconds: float | None = None, *, freeze: bool | None = None,
+                  project_id: str | None = None) -> Clock:
+        """Set the clock's own offset and/or freeze it (freeze=False lets it run on from where it stopped)."""
+        body = {k: v for k, v in (("offset_seconds", offset_seconds), ("freeze", freeze),
+                                  ("project_id", self._scope(project_id))) if v is not None}
+        return _build(Clock, self._call("POST", "/clock", body))
 
     def next_policy_run(self, project_id: str, policy_id: str | None = None) -> str | None:
         """When the project's next scheduled backup policy run is (virtual, ISO), or one policy's; None if none."""
@@ -317,8 +386,8 @@ class EmulatorControl:
         when = self.next_policy_run(project_id, policy_id)
         if when is None:
             raise ControlError("GET", "/state", 404, f"no enabled backup policy in project {project_id}")
-        gap = _epoch(when) - _epoch(self.clock().now)
-        return self.advance_clock(max(gap, 0) + 1)
+        gap = epoch_of(when) - self.clock(project_id).epoch  # policy runs are on the project's clock
+        return self.advance_clock(max(gap, 0) + 1, project_id)
 
     def settle(self, project_id: str | None = None, id: str | None = None) -> list[SettledTask]:  # noqa: A002
         """Finish pending work now: all, one project's, or one job (or the work on one entity id)."""

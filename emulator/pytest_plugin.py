@@ -2,6 +2,8 @@
 
 Fixtures: ims_emulator, emulator_control, emulator_project, ims_client, ecs_client, cbr_client, csbs.
 Markers: ims_transitions(...) and ims_fault(...) for one test, undone afterwards; ims_project(region=...).
+Transition policies and the clock are per project: the marker and emulator_control's policy and clock
+helpers act on the test's own emulator_project, so xdist workers sharing one emulator never interfere.
 Use an emulator that is already running with --ims-emulator-url or IMS_EMULATOR_URL.
 (PYTEST_DONT_REWRITE: nothing here asserts; it may be imported before pytest loads it as a plugin.)
 """
@@ -41,8 +43,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", 'ims_transitions(policies=None, **ops): transition policies for this test, e.g. '
-                   '@pytest.mark.ims_transitions(default="polls:3", **{"csbs.protect": "manual"}); restored after')
+        "markers", "ims_transitions(policies=None, **ops): transition policies for this test's emulator_project, "
+                   'e.g. @pytest.mark.ims_transitions(default="polls:3", **{"csbs.protect": "manual"}); removed after')
     config.addinivalue_line(
         "markers", "ims_fault(operations, action, **rule): a fault rule scoped to this test's emulator_project, "
                    'e.g. @pytest.mark.ims_fault(operations=["ims.create_whole_image"], action="fail_job"); '
@@ -118,8 +120,10 @@ def _unhealthy(control: EmulatorControl, wait: float) -> str | None:
 
 
 @pytest.fixture
-def emulator_control(ims_emulator: RunningEmulator) -> EmulatorControl:
-    return ims_emulator.control
+def emulator_control(ims_emulator: RunningEmulator, emulator_project: str) -> EmulatorControl:
+    """The control client bound to emulator_project: transitions/policies/clock/advance_clock act on the
+    test's project (`.globally` for the global map and clock); seed, reset, state, settle as unbound."""
+    return ims_emulator.control.for_project(emulator_project)
 
 
 @pytest.fixture
@@ -149,13 +153,13 @@ def _ims_emulator_markers(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     control: EmulatorControl = request.getfixturevalue("emulator_control")
+    project = request.getfixturevalue("emulator_project")
     rule_ids = []
-    before = control.transitions().transitions if policy_mark else None
+    before = control.transitions(project).overrides if policy_mark else None
     try:
         if policy_mark is not None:
-            control.set_transitions(_policies(policy_mark))
+            control.set_transitions(_policies(policy_mark), project_id=project)
         if fault_marks:
-            project = request.getfixturevalue("emulator_project")
             rule_ids = [control.add_fault(**_fault_rule(mark, project)).id for mark in reversed(fault_marks)]
         yield
     finally:
@@ -166,7 +170,7 @@ def _ims_emulator_markers(request: pytest.FixtureRequest) -> Iterator[None]:
                 if exc.status != 404:  # a test may delete its rule itself
                     raise
         if before is not None:
-            control.set_transitions(before)
+            control.set_transitions(before, project_id=project)
 
 
 def _policies(mark: pytest.Mark) -> dict[str, str]:

@@ -17,7 +17,7 @@ def _iso(text: str) -> datetime:
 
 def test_clock_shows_now_and_offset(control):
     body = control.get("/clock").json()
-    assert set(body) == {"now", "offset_seconds"}
+    assert set(body) == {"now", "offset_seconds", "frozen"} and body["frozen"] is False
     assert abs((_iso(body["now"]) - datetime.now(timezone.utc)).total_seconds() - body["offset_seconds"]) < 60
 
 

@@ -54,8 +54,11 @@ def test_project_marker_picks_the_region(emulator_control, emulator_project, ecs
 
 
 @pytest.mark.ims_transitions({"ecs.stop": "manual"}, default="polls:3")
-def test_transitions_marker_sets_the_map_for_the_test(emulator_control):
-    assert emulator_control.transitions().transitions == {"default": "polls:3", "ecs.stop": "manual"}
+def test_transitions_marker_sets_the_map_for_the_test_project(emulator_control, emulator_project):
+    mine = emulator_control.transitions()
+    assert (mine.project_id, mine.overrides) == (emulator_project, {"default": "polls:3", "ecs.stop": "manual"})
+    assert (mine.effective["ecs.stop"], mine.effective["ecs.start"]) == ("manual", "polls:3")
+    assert emulator_control.globally.transitions().transitions == {"default": "instant"}  # no one else's
 
 
 @pytest.mark.ims_fault(operations=["ecs.stop"], action="fail_job", error_code="Ecs.0100")
@@ -83,11 +86,12 @@ def test_markers_are_undone_after_the_test(pytester):
         @pytest.mark.ims_fault(operations=["csbs.protect"], action="fail_job")
         def test_a(emulator_control, emulator_project):
             seen["project"] = emulator_project
-            assert emulator_control.transitions().transitions["csbs.protect"] == "manual"
+            assert emulator_control.transitions().effective["csbs.protect"] == "manual"
             assert len(emulator_control.faults(emulator_project)) == 1
 
         def test_b(emulator_control):
-            assert emulator_control.transitions().transitions == {"default": "instant"}
+            assert emulator_control.transitions(seen["project"]).overrides == {}
+            assert emulator_control.globally.transitions().projects == {}
             assert emulator_control.faults(seen["project"]) == []
             assert emulator_control.faults() == []
 

@@ -23,7 +23,7 @@ def seed_cbr_backups() -> tuple[Response, int] | Response:
         return control_error(400, first_error(exc.messages))
     from emulator.api.control import now
     db = current_app.config["DB"]
-    moment = now()
+    moment = now(data["project_id"])
     try:
         with db.write() as tx:
             project = tx.projects.ensure(data["project_id"], current_app.config["SETTINGS"].region, None, moment)

@@ -10,7 +10,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from emulator.api.errors import control_error
 from emulator.api.ops import first_error
-from emulator.domain import backups
+from emulator.domain import backups, clock
 from emulator.domain.context import Ctx
 from emulator.domain.regions import DEFAULT_REGION
 
@@ -52,9 +52,9 @@ def _load(schema: Schema) -> Any:
 
 
 def _ctx(tx: Any, project_id: str) -> Ctx:
-    now = time.time() + tx.control.get("clock_offset", 0.0)
+    now, transitions = clock.effective(clock.load(tx, project_id), project_id, time.time())
     region = (tx.projects.get(project_id) or {}).get("region") or DEFAULT_REGION
-    return Ctx(now=now, project_id=project_id, region=region, transitions=tx.control.get("transitions", {}))
+    return Ctx(now=now, project_id=project_id, region=region, transitions=transitions)
 
 
 @bp.post("/seed/csbs_backups")

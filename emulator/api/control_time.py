@@ -6,16 +6,17 @@ several worker processes behave as one emulator.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from emulator.api.control import now
+from emulator.api.control import clock_view, clocks
 from emulator.api.errors import control_error
 from emulator.api.ops import first_error
-from emulator.domain import faults, jobs
-from emulator.domain.clock import iso_millis
+from emulator.domain import clock, faults, jobs
 from emulator.domain.records import Task
 from emulator.store import Database
 from emulator.store import snapshots as snaps
@@ -71,39 +72,82 @@ class Number(fields.Float):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class Flag(fields.Boolean):
+    """A JSON true/false, not 1/0 or a string."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 # -- virtual clock -------------------------------------------------------------------------------
+# Global, or one project's (body "project_id"; GET ?project_id=): a project's now is the global now
+# plus its own offset. Offsets stay within +-100 years (clock.MAX_OFFSET): beyond, a 400.
 
 class AdvanceSchema(Schema):
     class Meta:
         unknown = RAISE
 
     seconds = Number(required=True, allow_nan=False, validate=validate.Range(0, MAX_ADVANCE))
+    project_id = fields.String(validate=validate.Length(1, 64))
 
 
-def _clock(tx: Any) -> dict[str, Any]:
-    offset = tx.control.get("clock_offset", 0.0)
-    return {"now": iso_millis(now()), "offset_seconds": offset}
+class SetClockSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    offset_seconds = Number(allow_nan=False, validate=validate.Range(-clock.MAX_OFFSET, clock.MAX_OFFSET))
+    freeze = Flag()
+    project_id = fields.String(validate=validate.Length(1, 64))
+
+
+def _clock(project: str | None, **extra: Any) -> Response:
+    times = clocks()
+    return jsonify({**clock_view(times.control, project, times.global_now), **extra})
 
 
 @bp.get("/clock")
 def get_clock() -> Response:
-    with _db().read() as tx:
-        return jsonify(_clock(tx))
+    return _clock(request.args.get("project_id") or None)
+
+
+@bp.post("/clock")
+def set_clock() -> Response:
+    """Set the offset and/or freeze ({"freeze": true}) or let the clock run again ({"freeze": false})."""
+    data = _body(SetClockSchema())
+    if "offset_seconds" not in data and "freeze" not in data:
+        raise ControlRequestError("give offset_seconds and/or freeze")
+    offset, freeze = data.get("offset_seconds"), data.get("freeze")
+    return _move(data.get("project_id"), lambda c, base: c.changed(base, offset, freeze))
 
 
 @bp.post("/clock/advance")
 def advance_clock() -> Response:
-    """Move virtual time forward for every worker; timed work now due settles at once.
+    """Move virtual time forward (for every project, or one); timed work now due settles at once.
 
     Only seconds:X work is timed: manual work waits for /settle, polls:N work for its polls.
     """
-    seconds = _body(AdvanceSchema())["seconds"]
+    data = _body(AdvanceSchema())
+    return _move(data.get("project_id"), lambda c, base: c.advanced(data["seconds"]))
+
+
+def _move(project: str | None, change: Callable[[clock.Clock, float], clock.Clock]) -> Response:
+    """Change the global clock or one project's, then settle whatever that made due (each on its own clock)."""
     with _db().write() as tx:
-        offset = tx.control.get("clock_offset", 0.0) + seconds
-        tx.control.set("clock_offset", offset)
-        settled = jobs.settle_due(tx, None, now())
-    with _db().read() as tx:
-        return jsonify({**_clock(tx), "settled": settled})
+        control = clock.load(tx, project)
+        wall = time.time()
+        try:
+            if project is None:
+                clock.save_global(tx, change(clock.global_clock(control), wall))
+            else:
+                moved = change(clock.project_clock(control, project), clock.global_now(control, wall))
+                clock.save_project(tx, project, moved)
+        except clock.ClockError as exc:
+            raise ControlRequestError(str(exc)) from exc
+        times = clock.Clocks(clock.load(tx), wall)
+        settled = jobs.settle_due(tx, None, times.now_of)
+    return _clock(project, settled=settled)
 
 
 # -- settling --------------------------------------------------------------------------------------
@@ -125,15 +169,15 @@ def _summary(task: Task) -> dict[str, Any]:
 def settle() -> Response:
     """Finish pending work now: everything, one project's, or one job / the work on one entity."""
     data = _body(SettleSchema())
-    moment = now()
+    now_of = clocks().now_of
     with _db().write() as tx:
         if "id" not in data:
-            done = jobs.settle_pending(tx, data.get("project_id"), moment)
+            done = jobs.settle_pending_by_clock(tx, data.get("project_id"), now_of)
         else:
             task = jobs.find(tx, data["id"])
             if task is None or data.get("project_id", task.project_id) != task.project_id:
                 raise ControlRequestError(f"no job or pending work with id {data['id']}", 404)
-            done = [jobs.settle(tx, task, moment)] if task.pending else []
+            done = [jobs.settle(tx, task, now_of(task.project_id))] if task.pending else []
     return jsonify({"settled": [_summary(t) for t in done]})
 
 

@@ -146,6 +146,15 @@ def settle_due(tx: Tx, project_id: str | None, now: float | Clock) -> int:
     return settled
 
 
+def settle_pending_by_clock(tx: Tx, project_id: str | None, now_of: Callable[[str], float]) -> list[Task]:
+    """settle_pending, each task at its own project's now (due schedules run first, as there)."""
+    for task in tx.tasks.timed(project_id):
+        if is_recurring(task) and task.due_at is not None and task.due_at <= now_of(task.project_id):
+            settle(tx, task, now_of(task.project_id))
+    return [settle(tx, task, now_of(task.project_id)) for task in tx.tasks.pending(project_id)
+            if not is_recurring(task)]
+
+
 def settle_pending(tx: Tx, project_id: str | None, now: float) -> list[Task]:
     """Finish everything still pending now, whatever its policy (manual included); due schedules run first."""
     for task in tx.tasks.timed(project_id, now):

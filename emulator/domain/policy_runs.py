@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from emulator.domain import jobs, schedules
+from emulator.domain import clock, jobs, schedules
 from emulator.domain.clock import Policy
 from emulator.domain.common import busy
 from emulator.domain.context import Ctx
@@ -103,7 +103,7 @@ def ctx_at(tx: Tx, project_id: str, when: float) -> Ctx:
     """The context a scheduled run acts in: the policy's project at the occurrence instant."""
     project = tx.projects.get(project_id) or {}
     return Ctx(now=when, project_id=project_id, region=project.get("region", ""),
-               transitions=tx.control.get("transitions", {}))
+               transitions=clock.at_project(clock.load(tx, project_id), project_id, when)[1])  # its own policies
 
 
 def duration(ctx: Ctx, op: str) -> float | None:

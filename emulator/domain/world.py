@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emulator.domain import backups, cbr_backups, image_create, images, jobs, policy_seed, servers, vaults, whole_images
+from emulator.domain import (
+    backups,
+    cbr_backups,
+    clock,
+    image_create,
+    images,
+    jobs,
+    policy_seed,
+    servers,
+    vaults,
+    whole_images,
+)
 from emulator.domain.common import ownership
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
@@ -39,7 +50,8 @@ def seed(tx: Tx, seed_data: dict[str, Any], default_region: str, now: float) -> 
         tx.projects.ensure(pid, region, seed_data.get("project_name"), now)
     elif seed_data.get("region") or seed_data.get("project_name"):
         tx.projects.set_region(pid, region, seed_data.get("project_name") or project["name"])
-    ctx = Ctx(now=now, project_id=pid, region=region, transitions=tx.control.get("transitions", {}))
+    now, transitions = clock.at_project(clock.load(tx, pid), pid, now)  # the project's own clock and policies
+    ctx = Ctx(now=now, project_id=pid, region=region, transitions=transitions)
     _check_new_ids(tx, seed_data)
     created = servers.seed_servers(tx, ctx, pid, seed_data.get("servers", []))
     pols = [_seeded(policy_seed.policy, tx, ctx, spec, f"policies[{n}]")

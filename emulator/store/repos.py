@@ -274,6 +274,15 @@ class Control:
     def set(self, key: str, value: Any) -> None:
         self.conn.execute("INSERT OR REPLACE INTO control(key, value) VALUES (?, ?)", (key, _dumps(value)))
 
+    def delete(self, key: str) -> None:
+        self.conn.execute("DELETE FROM control WHERE key=?", (key,))
+
+    def with_prefix(self, prefix: str) -> dict[str, Any]:
+        """Every key starting with prefix (e.g. the per-project "project:<id>" rows) and its value."""
+        rows = self.conn.execute("SELECT key, value FROM control WHERE substr(key, 1, ?) = ? ORDER BY key",
+                                 (len(prefix), prefix))
+        return {k: json.loads(v) for k, v in rows}
+
 
 @dataclass
 class Snapshot:
