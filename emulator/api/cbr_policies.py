@@ -15,7 +15,7 @@ from emulator.api.ops import body_json, ctx, db, load, operation, query_int
 from emulator.api.schemas import cbr_policies as schemas
 from emulator.domain import cbr_backups, cbr_policies, regions, servers, vaults
 from emulator.domain.clock import iso_millis_offset
-from emulator.domain.common import shared_disks
+from emulator.domain.common import ownership, shared_disks
 from emulator.domain.errors import ServiceError
 from emulator.domain.records import Entity
 
@@ -184,7 +184,7 @@ def list_protectable(project_id: str, protectable_type: str) -> Response:
             rows = [r for r in rows if str(r[key]) == request.args[key]]
     if request.args.get("server_id") and protectable_type == "disk":
         with db().read() as tx:
-            server = tx.entities.get(servers.SERVER, request.args["server_id"], ctx().project_id)
+            server = ownership.owned(tx, ctx().project_id, servers.SERVER, request.args["server_id"])
             attached = {v.id for v in servers.volumes_of(tx, server)} if server else set()
         rows = [r for r in rows if r["id"] in attached]
     if request.args.get("marker"):

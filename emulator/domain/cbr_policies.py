@@ -17,7 +17,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import cbr_backups, policy_runs, retention, schedules, vaults
-from emulator.domain.common import in_use
+from emulator.domain.common import in_use, ownership
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import new_uuid
@@ -34,7 +34,7 @@ SCHEDULED = "scheduled"  # backup doc flag: made by a policy's schedule (retenti
 
 
 def get(tx: Tx, project_id: str, policy_id: str) -> Entity:
-    policy = tx.entities.get(KIND, policy_id, project_id)
+    policy = ownership.owned(tx, project_id, KIND, policy_id)
     if policy is None:
         raise ServiceError("BackupService.6000", f"Policy {policy_id} does not exist.")
     return policy

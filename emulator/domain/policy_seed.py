@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from emulator.domain import backups, cbr_policies, csbs_policies, servers, vaults
+from emulator.domain.common import ownership
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.records import Entity
@@ -27,7 +28,7 @@ class SeedError(ValueError):
 
 
 def _server(tx: Tx, ctx: Ctx, server_id: str, field: str) -> Entity:
-    server = tx.entities.get(servers.SERVER, server_id, ctx.project_id)
+    server = ownership.owned(tx, ctx.project_id, servers.SERVER, server_id)
     if server is None:
         raise SeedError(f"{field}: server {server_id} not found in project {ctx.project_id}")
     return server

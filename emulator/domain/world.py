@@ -22,6 +22,7 @@ from emulator.domain import (
     vaults,
     whole_images,
 )
+from emulator.domain.common import ownership
 from emulator.domain.context import Ctx
 from emulator.domain.errors import ServiceError
 from emulator.domain.ids import new_uuid
@@ -117,7 +118,7 @@ def _seeded(make: Any, tx: Tx, ctx: Ctx, spec: dict[str, Any], path: str) -> Ent
 # -- backups ---------------------------------------------------------------------------------------
 
 def _backup(tx: Tx, ctx: Ctx, spec: dict[str, Any], path: str) -> tuple[str, Entity]:
-    if tx.entities.get(servers.SERVER, spec["server_id"], ctx.project_id) is None:
+    if ownership.owned(tx, ctx.project_id, servers.SERVER, spec["server_id"]) is None:
         raise WorldError(f"{path}.server_id: server {spec['server_id']} not found in project {ctx.project_id}")
     if spec["type"] == "csbs":
         return "csbs", backups.seed_item(tx, ctx, spec)
