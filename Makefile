@@ -23,11 +23,11 @@ serve: $(VENV)/.serve-deps
 	$(VENV)/bin/ims-emulator serve --port $(PORT)
 
 test: $(VENV)/.test-deps
-	$(PY) -m ruff check emulator tests contract_tests load fuzz conftest.py
+	$(PY) -m ruff check ims_emulator tests contract_tests load fuzz conftest.py
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-deps
-	$(PY) -m ruff check emulator tests contract_tests load fuzz conftest.py
+	$(PY) -m ruff check ims_emulator tests contract_tests load fuzz conftest.py
 
 # the reliability checks with many more examples, kills and fuzz cases (IMS_EMULATOR_DEEP=1)
 test-deep: $(VENV)/.test-deps
@@ -54,9 +54,9 @@ bench: $(VENV)/.test-deps
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m load.run_bench
 
-# regenerate emulator/coverage/operations.json from the installed SDKs, then COVERAGE.md from the app's routes
+# regenerate ims_emulator/coverage/operations.json from the installed SDKs, then COVERAGE.md from the app's routes
 coverage: $(VENV)/.test-deps
-	$(PY) -m emulator.coverage.generate
+	$(PY) -m ims_emulator.coverage.generate
 	$(VENV)/bin/ims-emulator coverage --format markdown > COVERAGE.md
 
 clean:

@@ -116,7 +116,7 @@ def route_exists(server: Any, fixture: str) -> bool:
     rec = load_fixture(fixture)
     path = re.sub(r"\{[^}]+\}", "x", rec["path"].split("?")[0])
     try:
-        server.app.url_map.bind("emulator").match(path, rec["method"])
+        server.app.url_map.bind("ims_emulator").match(path, rec["method"])
     except HTTPException:
         return False
     return True

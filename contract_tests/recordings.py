@@ -17,10 +17,10 @@ import requests
 from contract_tests.checks import COLUMNS, Result, judge
 from contract_tests.env import Outcome
 from contract_tests.fixtures import load_allowlist
-from emulator.app import world_path
-from emulator.proxy.idmap import IdMap
-from emulator.proxy.pacing import PACED_POLICY, settled_ids
-from emulator.proxy.scrub import HEX_PREFIX
+from ims_emulator.app import world_path
+from ims_emulator.proxy.idmap import IdMap
+from ims_emulator.proxy.pacing import PACED_POLICY, settled_ids
+from ims_emulator.proxy.scrub import HEX_PREFIX
 from tests.support import InProcessServer
 
 FIRST_PROJECT = HEX_PREFIX["project"] + f"{1:024x}"  # the placeholder of the session's first project

@@ -19,11 +19,11 @@ from marshmallow import Schema
 from contract_tests.body_strategies import invalid_bodies, valid_bodies
 from contract_tests.env import CSBS, Env
 from contract_tests.fixtures import load_fixture
-from emulator.api import ecs as ecs_api
-from emulator.api.schemas import csbs as csbs_schemas
-from emulator.api.schemas import ecs as ecs_schemas
-from emulator.api.schemas import ims as ims_schemas
-from emulator.api.schemas import ims_extra
+from ims_emulator.api import ecs as ecs_api
+from ims_emulator.api.schemas import csbs as csbs_schemas
+from ims_emulator.api.schemas import ecs as ecs_schemas
+from ims_emulator.api.schemas import ims as ims_schemas
+from ims_emulator.api.schemas import ims_extra
 from tests.support import InProcessServer
 
 # how each family answers a refused body: (body shape, code prefix)
@@ -156,8 +156,8 @@ def world(private: InProcessServer) -> World:
 
 
 def _schema_modules() -> list[Any]:
-    """Every module of emulator/api/schemas/ except the control API's seed format: new ones join automatically."""
-    import emulator.api.schemas as package
+    """Every module of ims_emulator/api/schemas/ except the control API's seed format: new ones join automatically."""
+    import ims_emulator.api.schemas as package
     names = [m.name for m in pkgutil.iter_modules(package.__path__) if m.name not in CONTROL_SCHEMAS]
     return [importlib.import_module(f"{package.__name__}.{name}") for name in names]
 

@@ -33,8 +33,8 @@ def templates(url: str) -> tuple[str, str]:
 
 def grow(db_path: str, project: str, image_id: str, backup_id: str, start: int, stop: int) -> list[str]:
     """Clone the template rows into `project` as rows start..stop-1 (oldest first); returns the new ids."""
-    from emulator.domain.records import Entity
-    from emulator.store import Database
+    from ims_emulator.domain.records import Entity
+    from ims_emulator.store import Database
     database = Database(db_path)
     base = time.time() - 10 ** 6
     ids: list[str] = []
@@ -79,8 +79,8 @@ def measure(url: str, raw: bytes, reps: int, warm: bool) -> list[float]:
 
 
 def keyset_ms(db_path: str, project: str, endpoint: str, marker: str | None, reps: int = 7) -> float:
-    """Median ms of the same page read through emulator.store.paging (the store read alone)."""
-    from emulator.store import Database, paging
+    """Median ms of the same page read through ims_emulator.store.paging (the store read alone)."""
+    from ims_emulator.store import Database, paging
     kind = "image" if endpoint.startswith("cloudimages") else "csbs_item"
     database = Database(db_path)
     times = []
@@ -105,7 +105,7 @@ def run(sizes: tuple[int, ...] = SIZES, reps: int = 7) -> common.Report:
                f"bounded). Rows cloned from "
                f"a real whole image and its CSBS backup through the store repositories. RSS = largest worker "
                f"VmRSS after the cell; peak = largest worker VmHWM. The 'keyset' column is the store read alone of "
-               f"the same page through emulator.store.paging (index range, limit+1 rows), timed in the bench "
+               f"the same page through ims_emulator.store.paging (index range, limit+1 rows), timed in the bench "
                f"process on the same file: what the routes would cost with index-backed paging.",
         header=("rows", "endpoint", "p50 ms", "max ms", "worker RSS MB", "worker peak MB", "keyset store read ms"))
     emu = common.start_emulator(workers=WORKERS)
@@ -145,7 +145,7 @@ def run(sizes: tuple[int, ...] = SIZES, reps: int = 7) -> common.Report:
                            False)
         report.verdict(f"peak RSS per worker at {hi}", rss_at[hi], 150.0, "MB", False)
         worst = max(keysets[(hi, n)] / keysets[(lo, n)] for n in endpoints)
-        report.notes.append(f"keyset store read (emulator.store.paging): worst p50 at {hi} / p50 at {lo} = "
+        report.notes.append(f"keyset store read (ims_emulator.store.paging): worst p50 at {hi} / p50 at {lo} = "
                             f"{worst:.2f}x (the floor the list routes page through)")
     finally:
         emu.stop()

@@ -18,7 +18,7 @@ RUNS = 5
 
 def one_start() -> float:
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "emulator", "serve", "--port", "0", "--db", ":memory:",
+    proc = subprocess.Popen([sys.executable, "-m", "ims_emulator", "serve", "--port", "0", "--db", ":memory:",
                              "--world", "none", "--quiet"], stdout=subprocess.PIPE, text=True)
     try:
         line = ""
@@ -41,8 +41,8 @@ def one_start() -> float:
 
 def run(runs: int = RUNS) -> Report:
     report = Report("Start-up: process start to a healthy GET /_emulator/health (empty store)",
-                    method=f"{runs} starts of `python -m emulator serve --port 0 --db :memory: --world none`, timed "
-                           f"from spawning the process to the first 200 from /_emulator/health.",
+                    method=f"{runs} starts of `python -m ims_emulator serve --port 0 --db :memory: --world none`, "
+                           f"timed from spawning the process to the first 200 from /_emulator/health.",
                     header=("start", "ms"))
     times = [one_start() for _ in range(runs)]
     report.rows += [(i, t * 1000) for i, t in enumerate(times, 1)]

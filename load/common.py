@@ -111,12 +111,12 @@ def _drain(stream: Any, sink: list[str] | None) -> None:
 
 def start_emulator(workers: int = 2, auth: str = "strict", db: str | None = None, transitions: str = "instant",
                    quiet: bool = True, extra: tuple[str, ...] = ()) -> Server:
-    """`python -m emulator serve` on a free loopback port with a fresh sqlite file in a temp dir."""
+    """`python -m ims_emulator serve` on a free loopback port with a fresh sqlite file in a temp dir."""
     tmp = None
     if db is None:
         tmp = tempfile.TemporaryDirectory(prefix="ims-load-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
         db = os.path.join(tmp.name, "state.db")
-    cmd = [sys.executable, "-m", "emulator", "serve", "--port", "0", "--db", db, "--world", "none",
+    cmd = [sys.executable, "-m", "ims_emulator", "serve", "--port", "0", "--db", db, "--world", "none",
            "--auth", auth, "--credentials", CREDENTIALS, "--workers", str(workers), "--transitions", transitions,
            *(["--quiet"] if quiet else []), *extra]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

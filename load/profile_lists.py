@@ -48,8 +48,8 @@ def explain(db: str, project: str) -> None:
 
 
 def keyset(app: Any, project: str) -> None:
-    """The same pages read through emulator.store.paging (an index range of limit+1 rows)."""
-    from emulator.store import paging
+    """The same pages read through ims_emulator.store.paging (an index range of limit+1 rows)."""
+    from ims_emulator.store import paging
     database = app.config["DB"]
     for kind in ("image", "csbs_item"):
         with database.read() as tx:
@@ -64,8 +64,8 @@ def keyset(app: Any, project: str) -> None:
 
 
 def _app(db: str) -> Any:
-    from emulator.app import create_app
-    from emulator.settings import Settings
+    from ims_emulator.app import create_app
+    from ims_emulator.settings import Settings
     return create_app(Settings(db=db, world="none", auth="off", quiet=True), seed_world=False)
 
 

@@ -22,8 +22,8 @@ from load import bench_poll, common
 
 
 def _app(db: str, auth: str) -> Any:
-    from emulator.app import create_app
-    from emulator.settings import Settings
+    from ims_emulator.app import create_app
+    from ims_emulator.settings import Settings
     return create_app(Settings(db=db, world="none", auth=auth, quiet=True, credentials=common.CREDENTIALS),
                       seed_world=False)
 

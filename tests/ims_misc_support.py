@@ -9,7 +9,7 @@ from typing import Any
 from contract_tests.compare import compare_response
 from contract_tests.fixtures import load_fixture
 from contract_tests.sdk_models import walk_response
-from emulator.domain.records import Entity
+from ims_emulator.domain.records import Entity
 from tests.support import InProcessServer
 
 IMAGE_KIND = "image"

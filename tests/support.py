@@ -15,9 +15,9 @@ from typing import Any
 import requests
 from werkzeug.serving import make_server
 
-from emulator.app import create_app
-from emulator.server import _Handler
-from emulator.settings import Settings
+from ims_emulator.app import create_app
+from ims_emulator.server import _Handler
+from ims_emulator.settings import Settings
 
 AK, SK = "AKEMULATORTEST0001", "SKemulator/test+secret"
 
@@ -40,11 +40,11 @@ class InProcessServer:
 
 
 class SubprocessServer:
-    """`python -m emulator serve` as a child process (CLI, multi-worker and crash tests)."""
+    """`python -m ims_emulator serve` as a child process (CLI, multi-worker and crash tests)."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None, timeout: float = 20,
                  command: list[str] | None = None, cwd: str | os.PathLike[str] | None = None) -> None:
-        cmd = [*(command or [sys.executable, "-m", "emulator", "serve"]), "--port", "0", *args]
+        cmd = [*(command or [sys.executable, "-m", "ims_emulator", "serve"]), "--port", "0", *args]
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
                                      cwd=cwd)

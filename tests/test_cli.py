@@ -11,7 +11,7 @@ DEMO_PROJECT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 
 
 def _run(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "emulator", *args], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "ims_emulator", *args], capture_output=True, text=True, env=env,
                           timeout=60)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.domain import clock
-from emulator.domain.jobs import policy_for
+from ims_emulator.domain import clock
+from ims_emulator.domain.jobs import policy_for
 
 
 def _policy(global_map: dict[str, str], project_map: dict[str, str], op: str) -> str:

@@ -15,7 +15,7 @@ from tests.support import Control, SubprocessServer, new_project, signed_call, w
 
 
 def _serve(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "emulator", "serve", "--port", "0", "--db", ":memory:", *args],
+    return subprocess.run([sys.executable, "-m", "ims_emulator", "serve", "--port", "0", "--db", ":memory:", *args],
                           capture_output=True, text=True, env=env, timeout=60)
 
 

@@ -1,4 +1,4 @@
-"""emulator.control.EmulatorControl against a real emulator: typed results, server messages on refusal."""
+"""ims_emulator.control.EmulatorControl against a real emulator: typed results, server messages on refusal."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from emulator.control import Clock, ControlError, EmulatorControl, FaultRule, Health, ProjectState, Snapshot
+from ims_emulator.control import Clock, ControlError, EmulatorControl, FaultRule, Health, ProjectState, Snapshot
 from tests.control_support import Ecs
 from tests.support import Api
 

@@ -13,14 +13,14 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from emulator import banner
-from emulator.control import ControlError, EmulatorControl
-from emulator.settings import Settings
+from ims_emulator import banner
+from ims_emulator.control import ControlError, EmulatorControl
+from ims_emulator.settings import Settings
 from tests.plugin_support import PLUGINS, entry_point_installed
 from tests.support import InProcessServer, new_project, server_spec
 
 pytest_plugins = ["pytester", *PLUGINS]
-LOAD = [] if entry_point_installed() else ["-p", "emulator.pytest_plugin"]
+LOAD = [] if entry_point_installed() else ["-p", "ims_emulator.pytest_plugin"]
 TOKEN = "ctl-s3cret"
 
 
@@ -96,7 +96,7 @@ def test_without_a_token_set_the_control_api_is_open():
 # -- start-up ----------------------------------------------------------------------------------------
 
 def _serve(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "emulator", "serve", "--port", "0", "--db", ":memory:", *args],
+    return subprocess.Popen([sys.executable, "-m", "ims_emulator", "serve", "--port", "0", "--db", ":memory:", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
 
@@ -120,7 +120,7 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 
 
 def test_strict_mode_without_keys_refuses_to_start_and_says_how():
-    result = subprocess.run([sys.executable, "-m", "emulator", "serve", "--auth", "strict", "--db", ":memory:"],
+    result = subprocess.run([sys.executable, "-m", "ims_emulator", "serve", "--auth", "strict", "--db", ":memory:"],
                             capture_output=True, text=True, timeout=60,
                             env={k: v for k, v in os.environ.items() if not k.startswith("IMS_EMULATOR_")})
     assert result.returncode == 2

@@ -14,11 +14,11 @@ import requests
 from flask import Blueprint, Flask
 from marshmallow import Schema, fields
 
-from emulator import coverage
-from emulator.coverage import generate
+from ims_emulator import coverage
+from ims_emulator.coverage import generate
 
 ROOT = Path(__file__).resolve().parents[1]
-REGENERATE = "run `make coverage` to regenerate emulator/coverage/operations.json and COVERAGE.md"
+REGENERATE = "run `make coverage` to regenerate ims_emulator/coverage/operations.json and COVERAGE.md"
 
 
 def test_coverage_md_is_current():
@@ -74,7 +74,7 @@ def _toy_report(*routes: tuple[str, str, object]) -> dict[str, bool]:
 
 
 def test_a_literal_path_caught_by_an_id_route_is_not_emulated(monkeypatch):
-    monkeypatch.setattr("emulator.api.service_modules", lambda: [type("M", (), {"bp": Blueprint("ecs", "x"),
+    monkeypatch.setattr("ims_emulator.api.service_modules", lambda: [type("M", (), {"bp": Blueprint("ecs", "x"),
                                                                                  "SERVICE": "ecs"})])
     served = _toy_report(("GET", "/v1/<project_id>/cloudservers/<server_id>", _plain_view))
     assert served["show_server"] is True
@@ -82,7 +82,7 @@ def test_a_literal_path_caught_by_an_id_route_is_not_emulated(monkeypatch):
 
 
 def test_operations_sharing_a_path_are_told_apart_by_the_body(monkeypatch):
-    monkeypatch.setattr("emulator.api.service_modules", lambda: [type("M", (), {"bp": Blueprint("ecs", "x"),
+    monkeypatch.setattr("ims_emulator.api.service_modules", lambda: [type("M", (), {"bp": Blueprint("ecs", "x"),
                                                                                  "SERVICE": "ecs"})])
     served = _toy_report(("POST", "/v1/<project_id>/cloudservers/action", _power_view))
     assert (served["batch_start_servers"], served["batch_stop_servers"], served["batch_reboot_servers"]) == (
@@ -95,10 +95,10 @@ def test_the_endpoint_and_the_command_give_the_same_report(url):
     served = resp.json()
     ims = {o["name"]: o["emulated"] for o in served["services"]["ims"]["operations"]}
     assert ims["create_whole_image"] is True and served["services"]["ims"]["total"] == len(ims)
-    cli = subprocess.run([sys.executable, "-m", "emulator", "coverage", "--format", "json"], capture_output=True,
+    cli = subprocess.run([sys.executable, "-m", "ims_emulator", "coverage", "--format", "json"], capture_output=True,
                          text=True, timeout=120, check=True)
     assert json.loads(cli.stdout) == served
-    text = subprocess.run([sys.executable, "-m", "emulator", "coverage", "--missing"], capture_output=True,
+    text = subprocess.run([sys.executable, "-m", "ims_emulator", "coverage", "--missing"], capture_output=True,
                           text=True, timeout=120, check=True).stdout
     assert "ims (ImsClient" in text and " yes " not in text
 

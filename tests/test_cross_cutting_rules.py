@@ -1,4 +1,4 @@
-"""Unit tests of the cross-cutting rule functions (emulator/domain/common): no HTTP, an in-memory store."""
+"""Unit tests of the cross-cutting rule functions (ims_emulator/domain/common): no HTTP, an in-memory store."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from emulator.domain import cbr_backups, cbr_members, images, servers
-from emulator.domain.common import busy, in_use, ownership, shared_disks
-from emulator.domain.context import Ctx
-from emulator.domain.errors import ServiceError
-from emulator.domain.records import Entity
-from emulator.store import Database
+from ims_emulator.domain import cbr_backups, cbr_members, images, servers
+from ims_emulator.domain.common import busy, in_use, ownership, shared_disks
+from ims_emulator.domain.context import Ctx
+from ims_emulator.domain.errors import ServiceError
+from ims_emulator.domain.records import Entity
+from ims_emulator.store import Database
 
 
 @pytest.fixture

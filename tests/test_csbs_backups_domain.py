@@ -1,11 +1,11 @@
-"""The backup interface IMS codes against (emulator/domain/backups.py), on a stored item."""
+"""The backup interface IMS codes against (ims_emulator/domain/backups.py), on a stored item."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from emulator.domain import backups
-from emulator.domain.context import Ctx
+from ims_emulator.domain import backups
+from ims_emulator.domain.context import Ctx
 from tests.csbs_support import Csbs, assert_error, seed_backups, seed_server
 
 

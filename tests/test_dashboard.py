@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from emulator.api.dashboard import mask_header
+from ims_emulator.api.dashboard import mask_header
 from tests.control_support import Ecs, add_fault
 from tests.csbs_support import Csbs
 from tests.support import Api, new_project, server_spec
@@ -154,7 +154,7 @@ def test_volumes_backups_and_images_show_what_the_rules_hinge_on(url, control, p
 
 
 def test_image_kinds_are_system_data_and_full_ecs():
-    from emulator.api.dashboard_rows import image_kind
+    from ims_emulator.api.dashboard_rows import image_kind
     assert image_kind({"__whole_image": "true"}) == "full-ECS"
     assert image_kind({"virtual_env_type": "DataImage"}) == "data"
     assert image_kind({"virtual_env_type": "FusionCompute", "__whole_image": "false"}) == "system"

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import emulator
-from emulator.api.errors import SERVICES
-from emulator.api.openapi import FORMAT_OF
-from emulator.domain.errors import FORMATS, SERVICE_FORMATS, ServiceError, catalogue
+import ims_emulator
+from ims_emulator.api.errors import SERVICES
+from ims_emulator.api.openapi import FORMAT_OF
+from ims_emulator.domain.errors import FORMATS, SERVICE_FORMATS, ServiceError, catalogue
 
-SOURCE = Path(emulator.__file__).parent
+SOURCE = Path(ims_emulator.__file__).parent
 CODE_RE = re.compile(r"""["']((?:IMG|Ecs|EVS|CSBS|BackupService|APIGW)\.\d{4})["']""")
 
 

@@ -44,7 +44,7 @@ def test_oversized_body_is_413(url, project):
 
 
 def test_unexpected_exception_is_a_500_in_the_service_format(api, monkeypatch):
-    from emulator.domain import servers
+    from ims_emulator.domain import servers
 
     def boom(*args, **kwargs):
         raise RuntimeError("simulated bug")

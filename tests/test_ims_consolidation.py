@@ -8,8 +8,8 @@ import uuid
 import huaweicloudsdkims.v2 as ims
 import pytest
 
-from emulator.domain import public_images
-from emulator.store.repos import Entities
+from ims_emulator.domain import public_images
+from ims_emulator.store.repos import Entities
 from tests import ims_sharing_support as sharing
 from tests.ims_misc_support import ecs_image, ecs_image_with, glance_image, make_image
 from tests.ims_sharing_support import answer, refused, share

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from emulator.app import create_app
-from emulator.domain import public_images
-from emulator.settings import Settings
+from ims_emulator.app import create_app
+from ims_emulator.domain import public_images
+from ims_emulator.settings import Settings
 from tests.support import server_spec
 
 PROVIDER = "fc4d5750-22e7-4798-8a46-f48f62c4c1da"

@@ -1,6 +1,6 @@
 """Numbers cannot crash it (issue 15 #2, #3): one parser, ASCII digits within each parameter's bounds, NaN and
 Infinity refused on the way in and never written. The generated test drives every integer parameter of every
-route (emulator/domain/numbers.PARAMETERS) with hostile values over HTTP."""
+route (ims_emulator/domain/numbers.PARAMETERS) with hostile values over HTTP."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from emulator.app import create_app
-from emulator.domain import numbers
-from emulator.settings import Settings
+from ims_emulator.app import create_app
+from ims_emulator.domain import numbers
+from ims_emulator.settings import Settings
 from tests.ims_support import seed_cbr
 from tests.reliability_support import state
 from tests.support import Api, Control, InProcessServer, new_project, server_spec
@@ -212,15 +212,15 @@ def _integer_fields() -> list[Any]:
     import marshmallow
     from marshmallow import fields as mf
 
-    import emulator.api
-    for mod in pkgutil.walk_packages(emulator.api.__path__, "emulator.api."):
+    import ims_emulator.api
+    for mod in pkgutil.walk_packages(ims_emulator.api.__path__, "ims_emulator.api."):
         importlib.import_module(mod.name)
     seen, out = set(), []
     todo = list(marshmallow.Schema.__subclasses__())
     while todo:
         cls = todo.pop()
         todo += cls.__subclasses__()
-        if cls in seen or not cls.__module__.startswith("emulator.api"):
+        if cls in seen or not cls.__module__.startswith("ims_emulator.api"):
             continue
         seen.add(cls)
         for name, field in cls._declared_fields.items():

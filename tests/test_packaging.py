@@ -28,7 +28,7 @@ def _build_wheel(tmp: Path) -> Path:
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
-    shutil.copytree(ROOT / "emulator", src / "emulator", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "ims_emulator", src / "ims_emulator", ignore=shutil.ignore_patterns("__pycache__"))
     out = tmp / "dist"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(src)],
                    check=True, capture_output=True, timeout=300)
@@ -50,7 +50,7 @@ def _fresh_venv(tmp: Path, wheel: Path) -> Path:
 
 def test_wheel_serves_the_default_world_from_an_empty_directory(tmp_path):
     env_dir = _fresh_venv(tmp_path, _build_wheel(tmp_path))
-    where = subprocess.run([str(env_dir / "bin" / "python"), "-c", "import emulator; print(emulator.__file__)"],
+    where = subprocess.run([str(env_dir / "bin" / "python"), "-c", "import ims_emulator; print(emulator.__file__)"],
                            check=True, capture_output=True, text=True, cwd=tmp_path).stdout
     assert where.startswith(str(env_dir)), where  # the installed copy, not this checkout
     empty = tmp_path / "empty"

@@ -1,4 +1,4 @@
-"""emulator.pytest_plugin: fixtures and markers, in this session and in inner pytest runs (pytester)."""
+"""ims_emulator.pytest_plugin: fixtures and markers, in this session and in inner pytest runs (pytester)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import uuid
 import pytest
 from huaweicloudsdkecs.v2 import ListServersDetailsRequest
 
-from emulator.control import EmulatorControl
-from emulator.pytest_plugin import start_emulator
+from ims_emulator.control import EmulatorControl
+from ims_emulator.pytest_plugin import start_emulator
 from tests.plugin_support import PLUGINS, entry_point_installed
 
 pytest_plugins = ["pytester", *PLUGINS]
-LOAD = [] if entry_point_installed() else ["-p", "emulator.pytest_plugin"]
+LOAD = [] if entry_point_installed() else ["-p", "ims_emulator.pytest_plugin"]
 
 
 def run_inner(pytester, source: str, *args: str):

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import os
 
-from emulator.control import EmulatorControl
-from emulator.pytest_plugin import start_emulator
+from ims_emulator.control import EmulatorControl
+from ims_emulator.pytest_plugin import start_emulator
 from tests.plugin_support import PLUGINS, entry_point_installed
 
 pytest_plugins = ["pytester", *PLUGINS]
-LOAD = [] if entry_point_installed() else ["-p", "emulator.pytest_plugin"]
+LOAD = [] if entry_point_installed() else ["-p", "ims_emulator.pytest_plugin"]
 ROUNDS = 4 if os.environ.get("IMS_EMULATOR_DEEP") == "1" else 1
 
 INNER = '''
 import pytest
 from huaweicloudsdkecs.v2 import (BatchStopServersOption, BatchStopServersRequest, BatchStopServersRequestBody,
                                   ServerId, ShowJobRequest)
-from emulator.control import epoch_of
+from ims_emulator.control import epoch_of
 
 TWO_DAYS = 2 * 86400
 ROUNDS = range(%d)

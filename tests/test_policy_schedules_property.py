@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator.domain import retention, schedules
+from ims_emulator.domain import retention, schedules
 
 DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 BASE = datetime(2026, 3, 1, tzinfo=timezone.utc).timestamp()

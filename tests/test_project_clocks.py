@@ -61,7 +61,7 @@ def _two_suites(url: str) -> tuple[dict[str, Any], dict[str, Any], float]:
 
 @pytest.mark.parametrize("server", ["threads", "workers"])
 def test_two_projects_each_see_only_their_own_timing_and_time(request, server):
-    url = request.getfixturevalue("emulator" if server == "threads" else "workers").url
+    url = request.getfixturevalue("ims_emulator" if server == "threads" else "workers").url
     a, b, global_before = _two_suites(url)
     assert a["statuses"] == ["INIT", "RUNNING", "SUCCESS"]  # polls:3, only in A
     assert b["statuses"] == ["SUCCESS"] * 3                    # instant (global), untouched by A
@@ -226,7 +226,7 @@ def test_reset_all_clears_faults_clock_and_policies_the_default_keeps_global_one
 def test_a_control_api_500_is_answered_in_the_control_format(monkeypatch):
     server = InProcessServer()
     try:
-        from emulator.api import control as control_api
+        from ims_emulator.api import control as control_api
 
         def broken() -> Any:
             raise RuntimeError("boom")

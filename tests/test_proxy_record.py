@@ -36,9 +36,9 @@ from huaweicloudsdkims.v2 import (
 
 from contract_tests import recordings
 from contract_tests.__main__ import main as contract_main
-from emulator.proxy.forward import Upstream, parse_upstream
-from emulator.proxy.parity import InProcessShadow, UrlShadow
-from emulator.proxy.server import Proxy, ProxyConfig, ProxyServer
+from ims_emulator.proxy.forward import Upstream, parse_upstream
+from ims_emulator.proxy.parity import InProcessShadow, UrlShadow
+from ims_emulator.proxy.server import Proxy, ProxyConfig, ProxyServer
 from tests.support import InProcessServer, ecs_client, ims_client
 
 UP_AK, UP_SK = "AKUPSTREAMONLY000001", "SKupstream/only+proxy-knows"  # the "real" account's credentials
@@ -201,7 +201,8 @@ def test_parity_shows_an_emulator_at_a_url_with_a_fault(tmp_path: Path) -> None:
 def test_the_command_line_refuses_plain_http_and_keeps_credentials_out_of_output(tmp_path: Path) -> None:
     upstream = strict_upstream()
     out = tmp_path / "cli"
-    base = [sys.executable, "-m", "emulator", "record", "--upstream", upstream.url, "--out", str(out), "--port", "0"]
+    base = [sys.executable, "-m", "ims_emulator", "record", "--upstream", upstream.url, "--out", str(out),
+            "--port", "0"]
     env = {**os.environ, "IMS_EMULATOR_UPSTREAM_CREDENTIALS": f"{UP_AK}:{UP_SK}"}
     try:
         refused = subprocess.run(base, env=env, capture_output=True, text=True, timeout=60)
@@ -250,8 +251,8 @@ def test_parity_with_an_emulator_that_does_not_answer_still_serves_the_client(tm
 def test_ims_emulator_parity_mirrors_the_upstreams_servers_and_finds_no_difference(tmp_path: Path) -> None:
     upstream = strict_upstream()
     out = tmp_path / "cli-parity"
-    cmd = [sys.executable, "-m", "emulator", "parity", "--upstream", upstream.url, "--allow-http", "--out", str(out),
-           "--port", "0", "--project-id", REAL_PROJECT, "--credentials", f"{UP_AK}:{UP_SK}"]
+    cmd = [sys.executable, "-m", "ims_emulator", "parity", "--upstream", upstream.url, "--allow-http",
+           "--out", str(out), "--port", "0", "--project-id", REAL_PROJECT, "--credentials", f"{UP_AK}:{UP_SK}"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         mirrored = proc.stdout.readline()  # type: ignore[union-attr]

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from emulator.proxy.cli import parse_credentials, parse_upstreams
-from emulator.proxy.idmap import IdMap
-from emulator.proxy.mirror import world_from_upstream
-from emulator.proxy.routes import match
-from emulator.proxy.scrub import Placeholders
+from ims_emulator.proxy.cli import parse_credentials, parse_upstreams
+from ims_emulator.proxy.idmap import IdMap
+from ims_emulator.proxy.mirror import world_from_upstream
+from ims_emulator.proxy.routes import match
+from ims_emulator.proxy.scrub import Placeholders
 
 PROJECT, OTHER = "0a1b2c3d4e5f60718293a4b5c6d7e8f9", "1b2c3d4e5f60718293a4b5c6d7e8f90a"
 

@@ -13,7 +13,7 @@ from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkecs.v2 import ListServersDetailsRequest
 from huaweicloudsdkims.v2 import ListImagesRequest
 
-from emulator import credentials
+from ims_emulator import credentials
 from tests.reliability_support import state
 from tests.support import (
     AK,

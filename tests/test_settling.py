@@ -13,14 +13,14 @@ import pytest
 from flask import Flask
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
-from emulator.domain import polls
+from ims_emulator.domain import polls
 from tests.cbr_support import checkpoint, create_vault
 from tests.ims_misc_support import ecs_image
 from tests.ims_sharing_support import answer, share
 from tests.ims_support import seed_csbs, seed_server, wait_job
 from tests.support import Control, InProcessServer, cbr_client, ims_client, new_project, signed_call
 
-API = Path(__file__).resolve().parents[1] / "emulator" / "api"
+API = Path(__file__).resolve().parents[1] / "ims_emulator" / "api"
 
 
 # -- defect 5: an instant share is there for the member at once ---------------------------------------
@@ -171,8 +171,8 @@ def _entity_of(control: Control, project: str, op: str) -> str:
 
 
 def _endpoints() -> list[str]:
-    from emulator.app import create_app
-    from emulator.settings import Settings
+    from ims_emulator.app import create_app
+    from ims_emulator.settings import Settings
     return sorted(_declared(create_app(Settings(db=":memory:", world="none", quiet=True), seed_world=False)))
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timezone
 
-from emulator.domain import signing
+from ims_emulator.domain import signing
 
 AK, SK, PID = "AKEXAMPLE0000000", "SKexample/secret+key", "0123456789abcdef0123456789abcdef"
 DATE = "20240101T000000Z"

@@ -1,12 +1,12 @@
-"""emulator.store.paging: keyset pages in the lists' default order (newest first, then id), marker excluded."""
+"""ims_emulator.store.paging: keyset pages in the lists' default order (newest first, then id), marker excluded."""
 
 from __future__ import annotations
 
 import uuid
 
-from emulator.domain.records import Entity
-from emulator.store import Database
-from emulator.store.paging import page_after
+from ims_emulator.domain.records import Entity
+from ims_emulator.store import Database
+from ims_emulator.store.paging import page_after
 
 
 def _store(rows: int) -> tuple[Database, str, list[str]]:

@@ -114,7 +114,7 @@ def test_an_unsigned_project_header_is_refused(strict):
     auth = headers["Authorization"]
     signed = auth.split("SignedHeaders=")[1].split(",")[0].split(";")
     assert "x-project-id" in signed
-    from emulator.domain import signing
+    from ims_emulator.domain import signing
     lower = {k.lower(): v for k, v in headers.items()}
     kept = [h for h in signed if h != "x-project-id"]
     canon = signing.canonical_request("POST", "/v2/images", "", lower, kept, body.encode())

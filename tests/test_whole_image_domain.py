@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from emulator.domain import cbr_backups, image_rules, images, jobs, servers, vaults, whole_images
-from emulator.domain.common import busy
-from emulator.domain.context import Ctx
-from emulator.domain.errors import ServiceError
-from emulator.store import Database
+from ims_emulator.domain import cbr_backups, image_rules, images, jobs, servers, vaults, whole_images
+from ims_emulator.domain.common import busy
+from ims_emulator.domain.context import Ctx
+from ims_emulator.domain.errors import ServiceError
+from ims_emulator.store import Database
 
 
 @pytest.fixture

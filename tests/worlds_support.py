@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-PIPELINE = Path(__file__).resolve().parents[1] / "emulator" / "worlds" / "pipeline.json"
+PIPELINE = Path(__file__).resolve().parents[1] / "ims_emulator" / "worlds" / "pipeline.json"
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 

@@ -1,5 +1,0 @@
-"""sqlite persistence: the only package that holds SQL."""
-
-from emulator.store.db import Database, Tx
-
-__all__ = ["Database", "Tx"]

@@ -1,0 +1,3 @@
+from ims_emulator.cli import main
+
+raise SystemExit(main())

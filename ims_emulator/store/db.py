@@ -1,0 +1,182 @@
+"""Connections, transactions and schema versioning for the sqlite store.
+
+WAL + busy timeout + short `BEGIN IMMEDIATE` write transactions: several worker processes can
+share one file. One connection per thread.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sqlite3
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ims_emulator.store.repos import Claims, Control, Entities, Projects, RequestState, Snapshot, Tasks
+
+SCHEMA_VERSION = 2
+SCHEMA = Path(__file__).with_name("schema.sql").read_text(encoding="utf-8")
+BUSY_TIMEOUT_MS = 15000
+
+
+class Tx:
+    """One transaction: the repositories the domain works with."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.entities = Entities(conn)
+        self.tasks = Tasks(conn)
+        self.claims = Claims(conn)
+        self.projects = Projects(conn)
+        self.control = Control(conn)
+        self.request_state = RequestState(conn)
+
+
+class Database:
+    def __init__(self, path: str) -> None:
+        if path == ":memory:":
+            # a private temp file, not sqlite's :memory:, so every thread sees the same data
+            fd, path = tempfile.mkstemp(prefix="ims-emulator-", suffix=".db", dir=_tmp_dir())
+            os.close(fd)
+            atexit.register(_remove_db_files, path)
+        else:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._local = threading.local()
+        self._migrate()
+
+    # -- connections -------------------------------------------------------------------
+    def connect(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=BUSY_TIMEOUT_MS / 1000)
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        conn = self.connect()
+        if conn.in_transaction:  # nested in an open write: join it
+            yield Tx(conn)
+            return
+        _begin_immediate(conn)
+        try:
+            yield Tx(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        self._local.state = None  # data_version does not move for a connection's own commits
+
+    def request_state(self) -> Snapshot:
+        """This connection's request snapshot, re-read only when the file changed since (one cheap
+        PRAGMA per request otherwise)."""
+        repo = RequestState(self.connect())
+        version = repo.version()
+        state: Snapshot | None = getattr(self._local, "state", None)
+        if state is None or state.version != version:
+            state = self._local.state = repo.snapshot(version)
+        return state
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """A consistent snapshot for reads (a deferred transaction never takes the write lock)."""
+        conn = self.connect()
+        if conn.in_transaction:  # nested: join the open transaction
+            yield Tx(conn)
+            return
+        conn.execute("BEGIN")
+        try:
+            yield Tx(conn)
+        finally:
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def peek(self) -> Iterator[Tx]:
+        """For ONE read statement: no BEGIN/COMMIT round trips (a single statement reads one snapshot).
+        Use read() when several statements must agree."""
+        yield Tx(self.connect())
+
+    # -- schema ------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        conn = self.connect()
+        _begin_immediate(conn)
+        try:
+            for statement in _statements(SCHEMA):
+                conn.execute(statement)
+            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            current = int(row["value"]) if row else SCHEMA_VERSION  # a new file is created current
+            if current > SCHEMA_VERSION:  # never relabel a newer file as ours: it would be misread
+                raise StoreVersionError(f"{self.path} has schema version {current}; this emulator knows up to "
+                                        f"{SCHEMA_VERSION}: use a newer ims-emulator or another --db file")
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS.get(version, ()):
+                    conn.execute(statement)
+            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
+                         (str(SCHEMA_VERSION),))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        row = self.connect().execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row["value"])
+
+
+class StoreVersionError(RuntimeError):
+    """The store file was written by a newer emulator (its schema version is above SCHEMA_VERSION)."""
+
+
+# version -> statements that bring a file of version-1 forward (schema.sql is always current)
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 2: per-project reset, snapshots and the state dump read a project's tasks and claims without a full scan
+    2: ("CREATE INDEX IF NOT EXISTS tasks_project ON tasks (project_id, created_at)",
+        "CREATE INDEX IF NOT EXISTS claims_project ON claims (project_id)"),
+}
+
+
+def _statements(script: str) -> list[str]:
+    lines = [ln for ln in script.splitlines() if not ln.lstrip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    # busy_timeout covers most waits; a short retry loop covers the rest (never surface "locked")
+    for attempt in range(50):
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            time.sleep(min(0.01 * (attempt + 1), 0.2))
+    conn.execute("BEGIN IMMEDIATE")
+
+
+def _tmp_dir() -> str | None:
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
+def _remove_db_files(path: str) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.remove(path + suffix)
+        except OSError:
+            pass
