@@ -50,7 +50,7 @@ def _fresh_venv(tmp: Path, wheel: Path) -> Path:
 
 def test_wheel_serves_the_default_world_from_an_empty_directory(tmp_path):
     env_dir = _fresh_venv(tmp_path, _build_wheel(tmp_path))
-    where = subprocess.run([str(env_dir / "bin" / "python"), "-c", "import ims_emulator; print(emulator.__file__)"],
+    where = subprocess.run([str(env_dir / "bin" / "python"), "-c", "import ims_emulator; print(ims_emulator.__file__)"],
                            check=True, capture_output=True, text=True, cwd=tmp_path).stdout
     assert where.startswith(str(env_dir)), where  # the installed copy, not this checkout
     empty = tmp_path / "empty"
