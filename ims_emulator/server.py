@@ -93,7 +93,7 @@ def _serve_gunicorn(settings: Settings, snippet: str) -> int:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{settings.host}:{settings.port}")
             self.cfg.set("workers", settings.workers)
-            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("worker_class", "ims_emulator.balance.BalancedThreadWorker")  # gthread, connections spread
             self.cfg.set("threads", settings.threads)
             self.cfg.set("keepalive", 30)
             # no gunicorn HTML 414/431: every request reaches the app's gateway limits (api/limits.py)

@@ -126,10 +126,11 @@ def start_emulator(workers: int = 2, auth: str = "strict", db: str | None = None
     return Server(proc, url, tmp, db, log)
 
 
-def start_bare(workers: int = 2, threads: int = 8) -> Server:
-    """The yardstick: a constant-JSON Flask app under the same gunicorn gthread settings."""
+def start_bare(workers: int = 2, threads: int = 8, worker_class: str = "ims_emulator.balance.BalancedThreadWorker"
+               ) -> Server:
+    """The yardstick: a constant-JSON Flask app under the emulator's gunicorn settings (its worker class)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers), "--threads", str(threads),
+    cmd = [sys.executable, "-m", "gunicorn", "-k", worker_class, "-w", str(workers), "--threads", str(threads),
            "--keep-alive", "30", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "load.bare_app:app"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -62,7 +63,7 @@ def _bad(exc: BadControlRequest) -> Response:
 def health() -> Response:
     services = sorted({m.SERVICE for m in service_modules()} - {"control"})
     return jsonify({"status": "ok", "version": __version__, "services": services,
-                    "schema_version": _db().schema_version()})
+                    "schema_version": _db().schema_version(), "worker_pid": os.getpid()})
 
 
 @bp.post("/seed")
