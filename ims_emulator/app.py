@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from ims_emulator.api import auth, limits, pipeline, service_modules
 from ims_emulator.api.errors import SERVICES, control_error, error_response
 from ims_emulator.api.jsonio import EmulatorJSON
+from ims_emulator.api.routing import CachingMap
 from ims_emulator.api.schemas.world import load_world_file
 from ims_emulator.domain import clock, jobs, world
 from ims_emulator.domain.errors import ServiceError
@@ -30,6 +31,8 @@ WORLDS = files(__package__) / "worlds"   # package data: a wheel carries the bui
 
 
 class _Flask(Flask):
+    url_map_class = CachingMap
+
     def ensure_sync(self, func: Any) -> Any:
         """No route or hook is a coroutine: skip Flask's inspection of each hook and view on every request."""
         return func

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 
 from ims_emulator import credentials
 from ims_emulator.credentials import Credential
@@ -66,10 +67,15 @@ class Settings:
         return credentials.load(self.credentials, self.credentials_file)
 
     def credential_map(self) -> dict[str, str]:
-        return {ak: key.sk for ak, key in self.keys().items()}
+        return _secret_keys(self.credentials, self.credentials_file)
 
     def transition_map(self) -> dict[str, str]:
         return parse_policy_map(self.transitions)
+
+
+@lru_cache(maxsize=8)  # strict auth needs it on every request
+def _secret_keys(text: str, file: str) -> dict[str, str]:
+    return {ak: key.sk for ak, key in credentials.load(text, file).items()}
 
 
 def env_defaults(environ: dict[str, str] | None = None) -> dict[str, object]:

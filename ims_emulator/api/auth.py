@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from flask import Response, current_app, g, request
 
+from ims_emulator.api import headers as request_headers
 from ims_emulator.api.errors import control_error
 from ims_emulator.control import TOKEN_HEADER
 from ims_emulator.credentials import is_project_id
@@ -33,23 +34,24 @@ def check(settings: Settings) -> None:
     """Raise the gateway's 401 (APIGW.0301) when the request may not pass."""
     if settings.auth == "off":
         return
-    headers = request.headers
+    env = request.environ
+    headers = request_headers.of(env)
     if settings.auth == "loose":
-        if headers.get("Authorization") or headers.get("X-Auth-Token"):
+        if headers.get("authorization") or headers.get("x-auth-token"):
             return
         raise ServiceError("APIGW.0301", detail="no Authorization or X-Auth-Token header")
-    problem = signing.verify(request.method, raw_path(), request.query_string.decode("latin-1"),
-                             headers, request.get_data(cache=True), settings.credential_map(),
-                             datetime.now(timezone.utc))
+    body = request_headers.body(env, lambda: request.get_data(cache=True))
+    problem = signing.verify(request.method, raw_path(), request.query_string.decode("latin-1"), headers, body,
+                             settings.credential_map(), datetime.now(timezone.utc))
     if problem:
         raise ServiceError("APIGW.0301", detail=problem)
-    g.access_key = signing.parse_authorization(headers["Authorization"]).access  # verified: it parses
+    g.access_key = signing.parse_authorization(headers["authorization"]).access  # verified: it parses
 
 
 def project_id(path_project: str | None) -> str | None:
     """Path first, then X-Project-Id (the SDK sends it with AK/SK), then none. In strict mode every project the
     request names must be a project id the signing key may use, else the gateway's 403 (APIGW.0302)."""
-    header = request.headers.get("X-Project-Id")
+    header = request_headers.of(request.environ).get("x-project-id")
     settings: Settings = current_app.config["SETTINGS"]
     if settings.auth == "strict":
         key = settings.keys()[g.access_key]

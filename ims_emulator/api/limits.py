@@ -11,6 +11,7 @@ import json
 
 from flask import Response, g, request
 
+from ims_emulator.api import headers as request_headers
 from ims_emulator.api.errors import error_response
 from ims_emulator.domain.errors import ServiceError
 from ims_emulator.domain.ids import new_request_id
@@ -28,8 +29,8 @@ def check() -> Response | None:
     uri = env.get("RAW_URI") or env.get("REQUEST_URI") or request.full_path
     if len(uri.encode("latin-1", "replace")) > MAX_URI_BYTES:
         return _refuse(*URI_TOO_LARGE)
-    headers = list(request.headers.items())
-    if len(headers) > MAX_HEADERS or sum(len(k) + len(v) + 4 for k, v in headers) > MAX_HEADER_BYTES:
+    headers = request_headers.of(env)
+    if len(headers) > MAX_HEADERS or sum(len(k) + len(v) + 4 for k, v in headers.items()) > MAX_HEADER_BYTES:
         return _refuse(*HEADERS_TOO_LARGE)
     return None
 

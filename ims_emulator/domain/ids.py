@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import secrets
 import uuid
@@ -20,7 +21,9 @@ def new_job_id() -> str:
 
 
 def new_request_id() -> str:
-    return secrets.token_hex(16)
+    """32 hex digits; from the process's PRNG (reseeded in each forked worker), not the OS: a request id
+    is no secret, and it is made on every request."""
+    return f"{random.getrandbits(128):032x}"
 
 
 def is_uuid(value: object) -> bool:

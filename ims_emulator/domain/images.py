@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ims_emulator.domain import image_rules as rules
@@ -81,8 +82,19 @@ def source(img: Entity) -> dict[str, Any]:
 
 def image_view(img: Entity, fields: frozenset[str] | None = None) -> dict[str, Any]:
     """The wire image object (internal keys dropped; only `fields` when a response model limits them)."""
-    return {k: v for k, v in img.doc.items()
-            if (not k.startswith("_") or k.startswith("__")) and (fields is None or k in fields)}
+    if fields is not None:  # one set lookup a key (images are polled)
+        wire = _wire_fields(fields)
+        return {k: v for k, v in img.doc.items() if k in wire}
+    return {k: v for k, v in img.doc.items() if _is_wire(k)}
+
+
+def _is_wire(key: str) -> bool:
+    return not key.startswith("_") or key.startswith("__")  # `_key` is ours; `__key` is the API's
+
+
+@lru_cache(maxsize=16)
+def _wire_fields(fields: frozenset[str]) -> frozenset[str]:
+    return frozenset(k for k in fields if _is_wire(k))
 
 
 # -- making an image ---------------------------------------------------------------------------
