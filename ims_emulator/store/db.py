@@ -14,9 +14,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 
-from ims_emulator.store.repos import Claims, Control, Entities, Projects, RequestState, Snapshot, Tasks
+from ims_emulator.store.repos import Claims, Control, Entities, Projects, RequestState, Rows, Snapshot, Tasks
+from ims_emulator.store.watch import WalWatch
 
 SCHEMA_VERSION = 2
 SCHEMA = Path(__file__).with_name("schema.sql").read_text(encoding="utf-8")
@@ -24,16 +26,35 @@ BUSY_TIMEOUT_MS = 15000
 
 
 class Tx:
-    """One transaction: the repositories the domain works with."""
+    """One transaction: the repositories the domain works with (each made on first use: a poll uses one)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, rows: Rows | None = None) -> None:
         self.conn = conn
-        self.entities = Entities(conn)
-        self.tasks = Tasks(conn)
-        self.claims = Claims(conn)
-        self.projects = Projects(conn)
-        self.control = Control(conn)
-        self.request_state = RequestState(conn)
+        self.rows = rows  # Database.peek() only: rows by id, while the store is unchanged
+
+    @cached_property
+    def entities(self) -> Entities:
+        return Entities(self.conn, self.rows)
+
+    @cached_property
+    def tasks(self) -> Tasks:
+        return Tasks(self.conn, self.rows)
+
+    @cached_property
+    def claims(self) -> Claims:
+        return Claims(self.conn)
+
+    @cached_property
+    def projects(self) -> Projects:
+        return Projects(self.conn)
+
+    @cached_property
+    def control(self) -> Control:
+        return Control(self.conn)
+
+    @cached_property
+    def request_state(self) -> RequestState:
+        return RequestState(self.conn)
 
 
 class Database:
@@ -48,6 +69,7 @@ class Database:
         self.path = path
         self._local = threading.local()
         self._migrate()
+        self._watch = WalWatch(path)
 
     # -- connections -------------------------------------------------------------------
     def connect(self) -> sqlite3.Connection:
@@ -85,14 +107,26 @@ class Database:
         self._local.state = None  # data_version does not move for a connection's own commits
 
     def request_state(self) -> Snapshot:
-        """This connection's request snapshot, re-read only when the file changed since (one cheap
-        PRAGMA per request otherwise)."""
-        repo = RequestState(self.connect())
-        version = repo.version()
+        """This connection's request snapshot, re-read only when the store changed since: a memory read of
+        the WAL index when nothing did (store/watch.py), else sqlite's data_version decides."""
+        stamp = self._watch.stamp()
         state: Snapshot | None = getattr(self._local, "state", None)
+        if state is not None and stamp is not None and state.stamp == stamp:
+            return state
+        repo = RequestState(self.connect())
+        version = repo.version()  # read after the stamp: a commit in between only makes the next check re-read
         if state is None or state.version != version:
-            state = self._local.state = repo.snapshot(version)
+            state = repo.snapshot(version)
+        state.stamp = stamp
+        self._local.state = state
         return state
+
+    def _current_rows(self) -> Rows | None:
+        """The row cache of this connection's snapshot, if the store is provably unchanged since it was read."""
+        state: Snapshot | None = getattr(self._local, "state", None)
+        if state is None or state.stamp is None or state.stamp != self._watch.stamp():
+            return None
+        return state.rows
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
@@ -110,8 +144,10 @@ class Database:
     @contextmanager
     def peek(self) -> Iterator[Tx]:
         """For ONE read statement: no BEGIN/COMMIT round trips (a single statement reads one snapshot).
-        Use read() when several statements must agree."""
-        yield Tx(self.connect())
+        Use read() when several statements must agree. Rows read by id are kept while the store is unchanged,
+        so a poll of an unchanged store runs no statement at all."""
+        conn = self.connect()
+        yield Tx(conn, None if conn.in_transaction else self._current_rows())
 
     # -- schema ------------------------------------------------------------------------
     def _migrate(self) -> None:

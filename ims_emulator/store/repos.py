@@ -10,6 +10,21 @@ from typing import Any
 
 from ims_emulator.domain.records import Entity, Task
 
+Rows = dict[tuple[str, ...], "sqlite3.Row | None"]
+ROWS_MAX = 10_000  # rows kept per connection and store version before the cache starts over
+
+
+def _cached_row(rows: Rows | None, key: tuple[str, ...], fetch: Any) -> sqlite3.Row | None:
+    """fetch() once per key while the store is unchanged (rows is None: no cache, e.g. in a transaction)."""
+    if rows is None:
+        row: sqlite3.Row | None = fetch()
+        return row
+    if key not in rows:
+        if len(rows) >= ROWS_MAX:
+            rows.clear()
+        rows[key] = fetch()
+    return rows[key]
+
 COLUMNS = {"id", "project_id", "status", "name", "ref", "created_at"}
 Filter = tuple[str, str, Any]  # (field, op, value): field is a column or a "$.json.path"
 OPS = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "in": "IN"}
@@ -53,8 +68,9 @@ def _where(filters: Iterable[Filter]) -> tuple[str, list[Any]]:
 
 
 class Entities:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, rows: Rows | None = None) -> None:
         self.conn = conn
+        self.rows = rows
 
     @staticmethod
     def _row(r: sqlite3.Row) -> Entity:
@@ -81,7 +97,8 @@ class Entities:
         return self.conn.execute("SELECT 1 FROM entities WHERE kind=? AND id=?", (kind, id)).fetchone() is not None
 
     def get(self, kind: str, id: str, project_id: str | None = None) -> Entity | None:
-        r = self.conn.execute("SELECT * FROM entities WHERE kind=? AND id=?", (kind, id)).fetchone()
+        r = _cached_row(self.rows, ("entities", kind, id), lambda: self.conn.execute(
+            "SELECT * FROM entities WHERE kind=? AND id=?", (kind, id)).fetchone())
         if r is None or (project_id is not None and r["project_id"] != project_id):
             return None
         return self._row(r)
@@ -162,8 +179,9 @@ TASK_JSON = ("payload", "entities", "fail_with")
 
 
 class Tasks:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, rows: Rows | None = None) -> None:
         self.conn = conn
+        self.rows = rows
 
     @staticmethod
     def _row(r: sqlite3.Row) -> Task:
@@ -189,7 +207,8 @@ class Tasks:
         return t
 
     def get(self, id: str, project_id: str | None = None) -> Task | None:
-        r = self.conn.execute("SELECT * FROM tasks WHERE id=?", (id,)).fetchone()
+        r = _cached_row(self.rows, ("tasks", id), lambda: self.conn.execute(
+            "SELECT * FROM tasks WHERE id=?", (id,)).fetchone())
         if r is None or (project_id is not None and r["project_id"] != project_id):
             return None
         return self._row(r)
@@ -295,6 +314,8 @@ class Snapshot:
     due: dict[str, float]                  # project -> earliest due time of its pending timed work
     regions: dict[str, str | None] = field(default_factory=dict)
     quiet_reads: set[tuple[str, str, str | None]] = field(default_factory=set)  # (target, caller, id)
+    stamp: bytes | None = None             # the WAL-index header it was checked against (store/watch.py)
+    rows: Rows = field(default_factory=dict)  # rows read by id through Database.peek() (raw: decoded anew)
 
 
 class RequestState:

@@ -1,0 +1,121 @@
+"""The store's change check and its row cache (store/watch.py, Database.request_state / peek).
+
+A poll of an unchanged store runs no sqlite statement; any commit, from any connection or process, is
+seen by the next request; a read through peek() never answers from before that commit.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+from ims_emulator.domain.records import Task
+from ims_emulator.store import Database
+from ims_emulator.store.watch import WalWatch
+
+
+def _task(status: str = "RUNNING") -> Task:
+    return Task(id="ff8080aa" + "0" * 24, project_id="p1", op="ims.create_whole_image", job_type="createImage",
+                status=status, policy="manual", created_at=0.0)
+
+
+def _statements(db: Database, fn: object) -> list[str]:
+    seen: list[str] = []
+    conn = db.connect()
+    conn.set_trace_callback(seen.append)
+    try:
+        fn()  # type: ignore[operator]
+    finally:
+        conn.set_trace_callback(None)
+    return seen
+
+
+def _poll(db: Database, task_id: str) -> str | None:
+    db.request_state()
+    with db.peek() as tx:
+        task = tx.tasks.get(task_id, "p1")
+    return None if task is None else task.status
+
+
+def _finish_in_another_process(path: str, task_id: str) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE tasks SET status='SUCCESS' WHERE id=?", (task_id,))
+    conn.commit()
+    conn.close()
+
+
+def test_a_poll_of_an_unchanged_store_runs_no_statement(tmp_path: Path):
+    db = Database(str(tmp_path / "s.db"))
+    with db.write() as tx:
+        tx.tasks.insert(_task())
+    assert _poll(db, _task().id) == "RUNNING"  # reads, and remembers
+    assert _statements(db, lambda: _poll(db, _task().id)) == []
+
+
+def test_a_commit_by_another_process_is_seen_by_the_next_poll(tmp_path: Path):
+    db = Database(str(tmp_path / "s.db"))
+    with db.write() as tx:
+        tx.tasks.insert(_task())
+    assert _poll(db, _task().id) == "RUNNING"
+    proc = multiprocessing.get_context("spawn").Process(target=_finish_in_another_process,
+                                                        args=(db.path, _task().id))
+    proc.start()
+    proc.join(30)
+    assert proc.exitcode == 0
+    assert _poll(db, _task().id) == "SUCCESS"
+
+
+def test_a_commit_by_another_connection_is_seen_even_between_check_and_read(tmp_path: Path):
+    db, other = Database(str(tmp_path / "s.db")), Database(str(tmp_path / "s.db"))
+    with db.write() as tx:
+        tx.tasks.insert(_task())
+    assert _poll(db, _task().id) == "RUNNING"
+    db.request_state()  # the request's check ...
+    with other.write() as tx:  # ... then another connection commits before the route reads
+        tx.tasks.update(replace(_task(), status="SUCCESS"))
+    with db.peek() as tx:
+        assert tx.tasks.get(_task().id).status == "SUCCESS"
+
+
+def test_this_connections_own_write_is_read_back(tmp_path: Path):
+    db = Database(str(tmp_path / "s.db"))
+    assert _poll(db, _task().id) is None  # a miss is remembered too ...
+    with db.write() as tx:
+        tx.tasks.insert(_task())
+    assert _poll(db, _task().id) == "RUNNING"  # ... until this connection writes
+
+
+def test_the_stamp_moves_with_each_commit_and_only_then(tmp_path: Path):
+    db = Database(str(tmp_path / "s.db"))
+    watch = WalWatch(db.path)
+    first = watch.stamp()
+    assert first is not None
+    db.request_state()
+    assert watch.stamp() == first  # reads do not move it
+    with db.write() as tx:
+        tx.tasks.insert(_task())
+    second = watch.stamp()
+    assert second not in (None, first)
+    with db.write() as tx:
+        tx.tasks.update(replace(_task(), status="SUCCESS"))
+    assert watch.stamp() not in (None, first, second)
+    watch.close()
+
+
+def test_without_a_wal_index_the_store_asks_sqlite_every_time(tmp_path: Path):
+    path = str(tmp_path / "plain.db")
+    sqlite3.connect(path).execute("PRAGMA journal_mode=DELETE").fetchone()
+    watch = WalWatch(path)
+    assert watch.stamp() is None  # no -shm to map: unknown, never "unchanged"
+    watch.close()
+
+
+def test_control_state_written_elsewhere_is_seen_by_the_next_request(tmp_path: Path):
+    db, other = Database(str(tmp_path / "s.db")), Database(str(tmp_path / "s.db"))
+    assert "faults" not in db.request_state().control
+    assert _statements(db, db.request_state) == []  # unchanged: nothing asked of sqlite
+    with other.write() as tx:
+        tx.control.set("faults", [{"id": "f1"}])
+    assert db.request_state().control["faults"] == [{"id": "f1"}]
