@@ -1,6 +1,7 @@
 """Benchmark 1: poll throughput and latency against a bare Flask app under the same server, and moto.
 
-GET /v1/{pid}/jobs/{job_id} (a finished job) and GET /v2/images/{id} (an active image), signed by the SDK's
+GET /v1/{pid}/jobs/{job_id} (a finished job), GET /v2/images/{id} (an active image) and
+GET /v1/{pid}/checkpoint_items/{id} (an available CSBS backup), signed by the SDK's
 signer, `serve --workers 2` in the default mode (loose auth) and strict, with 1 and 8 concurrent keep-alive
 clients; the ceiling is a Flask app returning a constant JSON body under gunicorn gthread with the same
 workers and threads; the peer is moto's EC2 DescribeImages (when moto is installed).
@@ -27,6 +28,7 @@ from load import common
 
 WORKERS = 2
 THREADS = 2   # the emulator's default per worker (see README, Load)
+POLLS = ("job", "image", "backup")
 FORM = "application/x-www-form-urlencoded; charset=utf-8"
 # moto does not check signatures; a SigV4-shaped header makes the request look like the AWS CLI's
 AWS_HEADERS = {"Authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/ec2/aws4_request, "
@@ -81,7 +83,8 @@ def prepare(url: str) -> dict[str, bytes]:
     job_id = resp.json()["job_id"]
     image_id = common.wait_job(caller, job_id)["entities"]["image_id"]
     return {"job": common.signed_raw(url, caller.project, "GET", f"/v1/{{project_id}}/jobs/{job_id}"),
-            "image": common.signed_raw(url, caller.project, "GET", f"/v2/images/{image_id}")}
+            "image": common.signed_raw(url, caller.project, "GET", f"/v2/images/{image_id}"),
+            "backup": common.signed_raw(url, caller.project, "GET", f"/v1/{{project_id}}/checkpoint_items/{backup_id}")}
 
 
 def start_moto() -> common.Server | None:
@@ -109,7 +112,7 @@ def moto_request(url: str) -> bytes:
 
 def run(seconds: float = 3.0, rounds: int = 5, peer: bool = True) -> common.Report:
     report = common.Report(
-        "Poll throughput (GET job, GET image) vs a bare Flask app and moto",
+        "Poll throughput (GET job, GET image, GET backup) vs a bare Flask app and moto",
         method=f"Emulator `serve --workers {WORKERS}` (gunicorn gthread, {THREADS} threads a worker, keep-alive) "
                f"in the default mode (loose auth) and with `--auth strict`, both sent the same SDK-signed requests "
                f"(signed once, sent as raw bytes over one keep-alive socket per client thread). The ceiling: a "
@@ -127,7 +130,7 @@ def run(seconds: float = 3.0, rounds: int = 5, peer: bool = True) -> common.Repo
         targets = [("bare", servers["bare"].url, common.raw_bytes(servers["bare"].url, "GET", "/v1/x/jobs/y"))]
         for mode in ("default", "strict"):
             raws = prepare(servers[mode].url)
-            targets += [(f"{name} ({mode})", servers[mode].url, raws[name]) for name in ("job", "image")]
+            targets += [(f"{name} ({mode})", servers[mode].url, raws[name]) for name in POLLS]
         if moto is not None:
             targets.append(("moto DescribeImages", moto.url, moto_request(moto.url)))
         elif peer:
@@ -164,7 +167,7 @@ def _measure(report: common.Report, targets: list[tuple[str, str, bytes]], secon
             report.rows.append((name, clients, r, round(r / bare, 2), round(r / peer, 1) if peer else "-",
                                 p50, p99, bad[name]))
     for mode, floor in (("default", 0.7), ("strict", 0.6)):
-        for name in ("job", "image"):
+        for name in POLLS:
             rps8, _, p99 = results[(f"{name} ({mode})", 8)]
             report.verdict(f"GET {name} ({mode}) req/s at 8 clients as a fraction of bare",
                            rps8 / results[("bare", 8)][0], floor, "x", True)

@@ -95,7 +95,7 @@ def main() -> None:
     rows = [("bare", "-", per_request(caller(bare, common.raw_bytes("http://x", "GET", "/v1/x/jobs/y")), args.n), 0)]
     apps = {"loose": _app(db, "loose"), "strict": _app(db, "strict")}
     for mode, app in apps.items():
-        for name in ("job", "image"):
+        for name in bench_poll.POLLS:
             call = caller(app, raws[name])
             rows.append((f"GET {name}", mode, per_request(call, args.n), len(statements(app, call))))
     print(f"{'target':12} {'auth':7} {'cpu us/req':>11} {'sql/request':>12}")

@@ -28,10 +28,11 @@ def test_benchmarks_run_and_write_their_results(tmp_path):
     reports = run_bench.run_all(quick=True, out=out)
     text = out.read_text()
     assert "## Summary" in text and "nproc" not in text  # machine line is written as prose
-    assert [r.title.split(":")[0] for r in reports] == ["Start-up", "Poll throughput (GET job, GET image) vs a bare "
-                                                        "Flask app and moto", "Growth", "Pipeline latency"]
+    assert [r.title.split(":")[0] for r in reports] == ["Start-up", "Poll throughput (GET job, GET image, GET "
+                                                        "backup) vs a bare Flask app and moto", "Growth",
+                                                        "Pipeline latency"]
     poll = reports[1]
     assert poll.rows and all(row[-1] == 0 for row in poll.rows)  # signed polls all answered 200, loose and strict
-    assert {row[0] for row in poll.rows} == {"bare", "job (default)", "image (default)", "job (strict)",
-                                             "image (strict)"}  # quick mode leaves the peer (moto) out
+    polled = {f"{kind} ({mode})" for kind in ("job", "image", "backup") for mode in ("default", "strict")}
+    assert {row[0] for row in poll.rows} == {"bare", *polled}  # quick mode leaves the peer (moto) out
     assert all(v.endswith(("MET", "MISSED")) for r in reports for v in r.verdicts)

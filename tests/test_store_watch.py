@@ -119,3 +119,26 @@ def test_control_state_written_elsewhere_is_seen_by_the_next_request(tmp_path: P
     with other.write() as tx:
         tx.control.set("faults", [{"id": "f1"}])
     assert db.request_state().control["faults"] == [{"id": "f1"}]
+
+
+def test_reads_that_straddle_a_commit_are_read_again_as_of_one_moment(tmp_path: Path):
+    db, other = Database(str(tmp_path / "s.db")), Database(str(tmp_path / "s.db"))
+    task = replace(_task(), entity_kind="csbs_backup", entity_id="b1")
+    with db.write() as tx:
+        tx.tasks.insert(task)
+    assert _poll(db, task.id) == "RUNNING"  # the task's row is kept ...
+    runs = []
+
+    def item_and_pending(tx: object) -> tuple[str, bool]:
+        status = tx.tasks.get(task.id).status  # type: ignore[attr-defined]
+        if not runs:  # ... then another connection finishes it between two reads of the same view
+            with other.write() as w:
+                w.tasks.update(replace(task, status="SUCCESS"))
+        runs.append(status)
+        return status, tx.tasks.pending_for_entity("b1") is not None  # type: ignore[attr-defined]
+
+    assert db.reading(item_and_pending) == ("SUCCESS", False)  # never ("RUNNING", False): a mix
+    assert runs == ["RUNNING", "SUCCESS"]
+    again = lambda: (db.request_state(), db.reading(item_and_pending))  # noqa: E731
+    again()  # the next request reads the changed store ...
+    assert _statements(db, again) == []  # ... and the one after runs no statement again

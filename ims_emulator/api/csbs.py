@@ -6,7 +6,7 @@ Errors are flat {"error_code", "error_msg"}; malformed input is 400 CSBS.9001 wi
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -18,6 +18,9 @@ from ims_emulator.domain.clock import iso_micros_naive
 from ims_emulator.domain.errors import ServiceError
 from ims_emulator.domain.records import Entity, Task
 from ims_emulator.store import paging
+
+if TYPE_CHECKING:
+    from ims_emulator.store import Tx
 
 SERVICE = "csbs"
 bp = Blueprint("csbs", __name__)
@@ -278,9 +281,12 @@ def count_items(project_id: str) -> Response:
 @operation("csbs.show_checkpoint_item", resource_arg="item_id", polls="csbs.item")
 def show_item(project_id: str, item_id: str) -> Response:
     c = ctx()
-    with db().read() as tx:  # the pipeline's poll may just have finished a deletion
+
+    def read(tx: Tx) -> dict[str, Any] | None:  # the item and its pending work as of one moment
         item = backups.get_item(tx, c.project_id, item_id)
-        view = None if item is None else item_view(item, backups.pending_task(tx, item), c.now)
+        return None if item is None else item_view(item, backups.pending_task(tx, item), c.now)
+
+    view = db().reading(read)
     if view is None:
         raise ServiceError("CSBS.3001", id=item_id)
     return jsonify({"checkpoint_item": view})

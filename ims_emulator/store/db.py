@@ -12,10 +12,11 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 from ims_emulator.store.repos import Claims, Control, Entities, Projects, RequestState, Rows, Snapshot, Tasks
 from ims_emulator.store.watch import WalWatch
@@ -23,6 +24,7 @@ from ims_emulator.store.watch import WalWatch
 SCHEMA_VERSION = 2
 SCHEMA = Path(__file__).with_name("schema.sql").read_text(encoding="utf-8")
 BUSY_TIMEOUT_MS = 15000
+T = TypeVar("T")
 
 
 class Tx:
@@ -140,6 +142,19 @@ class Database:
             yield Tx(conn)
         finally:
             conn.execute("COMMIT")
+
+    def reading(self, fn: Callable[[Tx], T]) -> T:
+        """fn's reads as of one moment. From the rows kept while the store is unchanged when it provably stayed
+        unchanged from before the first read to after the last (so every read saw the same store), else
+        again inside a read transaction. fn must only read: it may run twice."""
+        conn = self.connect()
+        rows = None if conn.in_transaction else self._current_rows()
+        if rows is not None:
+            result = fn(Tx(conn, rows))
+            if self._current_rows() is rows:
+                return result
+        with self.read() as tx:
+            return fn(tx)
 
     @contextmanager
     def peek(self) -> Iterator[Tx]:

@@ -232,9 +232,9 @@ class Tasks:
         return [self._row(r) for r in self.conn.execute(sql + " ORDER BY created_at", args)]
 
     def pending_for_entity(self, entity_id: str) -> Task | None:
-        r = self.conn.execute(
+        r = _cached_row(self.rows, ("pending", entity_id), lambda: self.conn.execute(
             "SELECT * FROM tasks WHERE entity_id=? AND status IN ('INIT','RUNNING') ORDER BY created_at DESC LIMIT 1",
-            (entity_id,)).fetchone()
+            (entity_id,)).fetchone())
         return self._row(r) if r else None
 
     def list(self, project_id: str | None = None) -> list[Task]:
