@@ -240,6 +240,7 @@ def _dt(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, tz=timezone.utc)
 
 
+@lru_cache(maxsize=4096)  # pure, and polls render the same times again and again
 def iso_seconds(ts: float) -> str:
     """IMS image / ECS server / Glance member: 2018-09-13T07:03:44Z."""
     return _dt(ts).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -262,11 +263,13 @@ def _utc_second(whole: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
 
 
+@lru_cache(maxsize=4096)
 def iso_micros_naive(ts: float) -> str:
     """CSBS items, EVS volumes: 2018-08-17T07:58:56.492307 (UTC, no zone)."""
     return _dt(ts).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
+@lru_cache(maxsize=4096)
 def iso_millis_offset(ts: float) -> str:
     """CBR: 2020-02-21T07:07:25.114+00:00."""
     d = _dt(ts)
