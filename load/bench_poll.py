@@ -114,9 +114,11 @@ def run(seconds: float = 3.0, rounds: int = 5, peer: bool = True) -> common.Repo
     report = common.Report(
         "Poll throughput (GET job, GET image, GET backup) vs a bare Flask app and moto",
         method=f"Emulator `serve --workers {WORKERS}` (gunicorn gthread, {THREADS} threads a worker, keep-alive) "
-               f"in the default mode (loose auth) and with `--auth strict`, both sent the same SDK-signed requests "
+               f"in the default mode (loose auth) and with `--auth strict` (both `--quiet`: no access log), both "
+               f"sent the same SDK-signed requests "
                f"(signed once, sent as raw bytes over one keep-alive socket per client thread). The ceiling: a "
-               f"Flask app returning a constant JSON body under the same gunicorn settings; the peer: moto's server "
+               f"Flask app returning a constant JSON body under the same gunicorn settings and worker class; the peer: "
+               f"moto's server "
                f"(`python -m moto.server`, its defaults) answering EC2 DescribeImages of one AMI, when moto is "
                f"installed. {rounds} rounds; each round runs every target for {seconds:g} s, one after the other "
                f"(side by side in time); req/s is the median round, latencies pool every round. The client threads "
