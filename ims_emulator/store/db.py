@@ -32,7 +32,7 @@ class Tx:
 
     def __init__(self, conn: sqlite3.Connection, rows: Rows | None = None) -> None:
         self.conn = conn
-        self.rows = rows  # Database.peek() only: rows by id, while the store is unchanged
+        self.rows = rows  # peek() and reading() only: records by id, kept while the store is unchanged
 
     @cached_property
     def entities(self) -> Entities:
@@ -146,7 +146,8 @@ class Database:
     def reading(self, fn: Callable[[Tx], T]) -> T:
         """fn's reads as of one moment. From the rows kept while the store is unchanged when it provably stayed
         unchanged from before the first read to after the last (so every read saw the same store), else
-        again inside a read transaction. fn must only read: it may run twice."""
+        again inside a read transaction. fn must only read, records included (they may be the kept ones, shared
+        with later reads): it may run twice."""
         conn = self.connect()
         rows = None if conn.in_transaction else self._current_rows()
         if rows is not None:
@@ -159,8 +160,9 @@ class Database:
     @contextmanager
     def peek(self) -> Iterator[Tx]:
         """For ONE read statement: no BEGIN/COMMIT round trips (a single statement reads one snapshot).
-        Use read() when several statements must agree. Rows read by id are kept while the store is unchanged,
-        so a poll of an unchanged store runs no statement at all."""
+        Use read() when several statements must agree. Records read by id are kept while the store is
+        unchanged, so a poll of an unchanged store runs no statement at all; they are shared with later reads,
+        so a caller only reads them."""
         conn = self.connect()
         yield Tx(conn, None if conn.in_transaction else self._current_rows())
 

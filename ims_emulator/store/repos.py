@@ -10,19 +10,22 @@ from typing import Any
 
 from ims_emulator.domain.records import Entity, Task
 
-Rows = dict[tuple[str, ...], "sqlite3.Row | None"]
-ROWS_MAX = 10_000  # rows kept per connection and store version before the cache starts over
+Rows = dict[tuple[str, ...], Any]
+ROWS_MAX = 10_000  # records kept per connection and store version before the cache starts over
 
 
-def _cached_row(rows: Rows | None, key: tuple[str, ...], fetch: Any) -> sqlite3.Row | None:
-    """fetch() once per key while the store is unchanged (rows is None: no cache, e.g. in a transaction)."""
+def _cached(rows: Rows | None, key: tuple[str, ...], fetch: Any, decode: Any) -> Any:
+    """decode(fetch()) once per key while the store is unchanged (rows is None: no cache, e.g. in a
+    transaction). A kept record is shared by the reads that follow: Database.peek()/reading() callers
+    only read (a view builds its own dicts), and tests/test_store_watch.py checks that they do."""
     if rows is None:
-        row: sqlite3.Row | None = fetch()
-        return row
+        row = fetch()
+        return None if row is None else decode(row)
     if key not in rows:
         if len(rows) >= ROWS_MAX:
             rows.clear()
-        rows[key] = fetch()
+        row = fetch()
+        rows[key] = None if row is None else decode(row)
     return rows[key]
 
 COLUMNS = {"id", "project_id", "status", "name", "ref", "created_at"}
@@ -97,11 +100,11 @@ class Entities:
         return self.conn.execute("SELECT 1 FROM entities WHERE kind=? AND id=?", (kind, id)).fetchone() is not None
 
     def get(self, kind: str, id: str, project_id: str | None = None) -> Entity | None:
-        r = _cached_row(self.rows, ("entities", kind, id), lambda: self.conn.execute(
-            "SELECT * FROM entities WHERE kind=? AND id=?", (kind, id)).fetchone())
-        if r is None or (project_id is not None and r["project_id"] != project_id):
+        e: Entity | None = _cached(self.rows, ("entities", kind, id), lambda: self.conn.execute(
+            "SELECT * FROM entities WHERE kind=? AND id=?", (kind, id)).fetchone(), self._row)
+        if e is None or (project_id is not None and e.project_id != project_id):
             return None
-        return self._row(r)
+        return e
 
     def list(self, kind: str, project_id: str | None = None, filters: Sequence[Filter] = (),
              *, order: Sequence[tuple[str, str]] = (("created_at", "desc"), ("id", "desc")),
@@ -207,11 +210,11 @@ class Tasks:
         return t
 
     def get(self, id: str, project_id: str | None = None) -> Task | None:
-        r = _cached_row(self.rows, ("tasks", id), lambda: self.conn.execute(
-            "SELECT * FROM tasks WHERE id=?", (id,)).fetchone())
-        if r is None or (project_id is not None and r["project_id"] != project_id):
+        t: Task | None = _cached(self.rows, ("tasks", id), lambda: self.conn.execute(
+            "SELECT * FROM tasks WHERE id=?", (id,)).fetchone(), self._row)
+        if t is None or (project_id is not None and t.project_id != project_id):
             return None
-        return self._row(r)
+        return t
 
     def timed(self, project_id: str | None, up_to: float | None = None) -> list[Task]:
         """Pending tasks with a due time (up to a bound), earliest first: each project's clock decides which
@@ -232,10 +235,10 @@ class Tasks:
         return [self._row(r) for r in self.conn.execute(sql + " ORDER BY created_at", args)]
 
     def pending_for_entity(self, entity_id: str) -> Task | None:
-        r = _cached_row(self.rows, ("pending", entity_id), lambda: self.conn.execute(
+        task: Task | None = _cached(self.rows, ("pending", entity_id), lambda: self.conn.execute(
             "SELECT * FROM tasks WHERE entity_id=? AND status IN ('INIT','RUNNING') ORDER BY created_at DESC LIMIT 1",
-            (entity_id,)).fetchone())
-        return self._row(r) if r else None
+            (entity_id,)).fetchone(), self._row)
+        return task
 
     def list(self, project_id: str | None = None) -> list[Task]:
         sql, args = "SELECT * FROM tasks", []
@@ -315,7 +318,7 @@ class Snapshot:
     regions: dict[str, str | None] = field(default_factory=dict)
     quiet_reads: set[tuple[str, str, str | None]] = field(default_factory=set)  # (target, caller, id)
     stamp: bytes | None = None             # the WAL-index header it was checked against (store/watch.py)
-    rows: Rows = field(default_factory=dict)  # rows read by id through Database.peek() (raw: decoded anew)
+    rows: Rows = field(default_factory=dict)  # records read by id through Database.peek() / reading()
 
 
 class RequestState:
