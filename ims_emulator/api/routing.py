@@ -11,7 +11,7 @@ from typing import Any
 
 from werkzeug.routing import Map, MapAdapter, Rule
 
-CACHE_MAX = 20_000  # distinct (path, method) pairs kept per process before the cache starts over
+CACHE_MAX = 5_000  # distinct (path, method) pairs kept per process before the cache starts over
 
 
 class CachingMap(Map):

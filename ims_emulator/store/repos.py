@@ -11,7 +11,7 @@ from typing import Any
 from ims_emulator.domain.records import Entity, Task
 
 Rows = dict[tuple[str, ...], Any]
-ROWS_MAX = 10_000  # records kept per connection and store version before the cache starts over
+ROWS_MAX = 2_000  # records kept per connection and store version before the cache starts over (a few MB)
 
 
 def _cached(rows: Rows | None, key: tuple[str, ...], fetch: Any, decode: Any) -> Any:
