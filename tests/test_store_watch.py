@@ -145,16 +145,21 @@ def test_reads_that_straddle_a_commit_are_read_again_as_of_one_moment(tmp_path: 
 
 
 def test_the_job_image_and_backup_views_leave_the_kept_records_as_stored(tmp_path: Path):
-    """Kept records are shared by the polls that follow; a view that changed one would change the next answer."""
+    """Kept records are shared by the polls that follow; a view that changed one would change the next answer.
+    Every view that reads through peek() or reading() is polled here (a new one belongs in this list)."""
     from ims_emulator.app import create_app
     from ims_emulator.settings import Settings
     from tests.csbs_support import PROVIDER
     from tests.support import new_project, server_spec
 
     app = create_app(Settings(db=str(tmp_path / "s.db"), world="none", auth="off", quiet=True))
-    http, project, spec = app.test_client(), new_project(), server_spec()
+    http, project, spec, other = app.test_client(), new_project(), server_spec(), server_spec("cbr")
     head = {"X-Project-Id": project}
-    assert http.post("/_emulator/seed", json={"project_id": project, "servers": [spec]}).status_code in (200, 201)
+    seeded = http.post("/_emulator/seed", json={"project_id": project, "servers": [spec, other]})
+    assert seeded.status_code in (200, 201)
+    cbr = http.post("/_emulator/seed/cbr_backups", json={"project_id": project,
+                                                          "backups": [{"server_id": other["id"]}]})
+    cbr_backup = cbr.json["backups"][0]["id"]
     checkpoint = http.post(f"/v1/{project}/providers/{PROVIDER}/resources/{spec['id']}/action",
                            json={"protect": {}}).json["checkpoint"]["id"]
     item = http.get(f"/v1/{project}/checkpoint_items?checkpoint_id={checkpoint}").json["checkpoint_items"][0]["id"]
@@ -162,12 +167,14 @@ def test_the_job_image_and_backup_views_leave_the_kept_records_as_stored(tmp_pat
     job = http.post("/v1/cloudimages/wholeimages/action", headers=head,
                     json={"name": "golden", "backup_id": item, "whole_image_type": "CSBS"}).json["job_id"]
     image = http.get(f"/v1/{project}/jobs/{job}").json["entities"]["image_id"]
-    polls = [f"/v1/{project}/jobs/{job}", f"/v2/images/{image}", f"/v1/{project}/checkpoint_items/{item}"]
+    polls = [f"/v1/{project}/jobs/{job}", f"/v2/images/{image}", f"/v1/{project}/checkpoint_items/{item}",
+             f"/v3/{project}/backups/{cbr_backup}"]
     answers = [[http.get(path, headers=head).get_json() for path in polls] for _ in range(3)]
     assert answers[1] == answers[2]
     db: Database = app.config["DB"]
     kept = db._local.state.rows
-    assert {("tasks", job), ("entities", "image", image), ("entities", "csbs_item", item)} <= set(kept)
+    assert {("tasks", job), ("entities", "image", image), ("entities", "csbs_item", item),
+            ("entities", "cbr_backup", cbr_backup)} <= set(kept)
     with db.read() as tx:  # the same records, decoded afresh
         for key, record in kept.items():
             if key[0] == "tasks":

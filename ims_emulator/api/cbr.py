@@ -267,8 +267,8 @@ def list_backups(project_id: str) -> Response:
 @bp.get(f"{P}/backups/<backup_id>")
 @operation("cbr.show_backup", resource_arg="backup_id", polls="cbr.backup")
 def show_backup(project_id: str, backup_id: str) -> Response:
-    with db().read() as tx:  # (not found also when the pipeline's poll has just finished its deletion)
-        return jsonify({"backup": backup_view(cbr_backups.readable(tx, ctx().project_id, backup_id))})
+    caller = ctx().project_id  # (not found also when the pipeline's poll has just finished its deletion)
+    return jsonify({"backup": db().reading(lambda tx: backup_view(cbr_backups.readable(tx, caller, backup_id)))})
 
 
 @bp.put(f"{P}/backups/<backup_id>")
