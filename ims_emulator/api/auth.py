@@ -40,7 +40,7 @@ def check(settings: Settings) -> None:
         if headers.get("authorization") or headers.get("x-auth-token"):
             return
         raise ServiceError("APIGW.0301", detail="no Authorization or X-Auth-Token header")
-    body = request_headers.body(env, lambda: request.get_data(cache=True))
+    body = request.get_data(cache=True) if request_headers.has_body(env) else b""
     problem = signing.verify(request.method, raw_path(), request.query_string.decode("latin-1"), headers, body,
                              settings.credential_map(), datetime.now(timezone.utc))
     if problem:

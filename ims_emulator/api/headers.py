@@ -26,9 +26,6 @@ def of(environ: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def body(environ: dict[str, Any], read: Any) -> bytes:
-    """The request body; no stream is set up when the request says it has none (a GET poll)."""
-    if environ.get("CONTENT_LENGTH") in (None, "", "0") and "HTTP_TRANSFER_ENCODING" not in environ:
-        return b""
-    data: bytes = read()
-    return data
+def has_body(environ: dict[str, Any]) -> bool:
+    """Whether the request says it carries a body (a GET poll does not: no input stream need be read)."""
+    return environ.get("CONTENT_LENGTH") not in (None, "", "0") or "HTTP_TRANSFER_ENCODING" in environ
