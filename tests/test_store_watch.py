@@ -181,3 +181,20 @@ def test_the_job_image_and_backup_views_leave_the_kept_records_as_stored(tmp_pat
                 assert record == tx.tasks.get(key[1]), key
             elif key[0] == "entities":
                 assert record == tx.entities.get(key[1], key[2]), key
+
+
+def test_a_refusal_read_across_a_commit_is_read_again_too(tmp_path: Path):
+    db, other = Database(str(tmp_path / "s.db")), Database(str(tmp_path / "s.db"))
+    with db.write() as tx:
+        tx.tasks.insert(_task())
+    assert _poll(db, _task().id) == "RUNNING"
+
+    def finished_or_refuse(tx: object) -> str:
+        status = tx.tasks.get(_task().id).status  # type: ignore[attr-defined]
+        if status == "RUNNING":  # decided from the kept record, while another connection finishes it
+            with other.write() as w:
+                w.tasks.update(replace(_task(), status="SUCCESS"))
+            raise LookupError("not finished")
+        return status
+
+    assert db.reading(finished_or_refuse) == "SUCCESS"

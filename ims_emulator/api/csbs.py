@@ -156,10 +156,7 @@ def replicate_backup(project_id: str, provider_id: str, item_id: str) -> Respons
     _provider(provider_id)
     options = load(schemas.ReplicateBody(), body_json())["replication"]
     with db().write() as tx:
-        item = backups.get_item(tx, ctx().project_id, item_id)
-        if item is None:
-            raise ServiceError("CSBS.3001", id=item_id)
-        csbs_replication.replicate(tx, ctx(), item, options)
+        csbs_replication.replicate(tx, ctx(), backups.own_item(tx, ctx().project_id, item_id), options)
     return jsonify({"replication": {"backup_id": item_id, **_replication_echo(options)}})
 
 
@@ -235,6 +232,12 @@ def _direction() -> str:
     return "asc" if dec == "false" else "desc"
 
 
+def list_args() -> tuple[int, int, Any]:
+    """limit, offset and sort order of a CSBS list (backups and policies page alike)."""
+    return (_int_arg("limit", DEFAULT_LIMIT, 1), _int_arg("offset", 0, 0),
+            csbs_listing.parse_sort(request.args.get("sort"), _direction()))
+
+
 def _next_link(rows: list[Entity]) -> list[dict[str, str]]:
     args = {k: v for k, v in request.args.items() if k not in ("marker", "offset")}
     args["marker"] = rows[-1].id
@@ -245,9 +248,7 @@ def _next_link(rows: list[Entity]) -> list[dict[str, str]]:
 @bp.get(f"{P}/checkpoint_items")
 @operation("csbs.list_checkpoint_items")
 def list_items(project_id: str) -> Response:
-    limit = _int_arg("limit", DEFAULT_LIMIT, 1)
-    offset = _int_arg("offset", 0, 0)
-    order = csbs_listing.parse_sort(request.args.get("sort"), _direction())
+    limit, offset, order = list_args()
     status, filters, now = _status_filter(), _item_filters(), ctx().now
     marker = request.args.get("marker")
     with db().read() as tx:
@@ -282,14 +283,11 @@ def count_items(project_id: str) -> Response:
 def show_item(project_id: str, item_id: str) -> Response:
     c = ctx()
 
-    def read(tx: Tx) -> dict[str, Any] | None:  # the item and its pending work as of one moment
-        item = backups.get_item(tx, c.project_id, item_id)
-        return None if item is None else item_view(item, backups.pending_task(tx, item), c.now)
+    def read(tx: Tx) -> dict[str, Any]:  # the item and its pending work as of one moment
+        item = backups.own_item(tx, c.project_id, item_id)
+        return item_view(item, backups.pending_task(tx, item), c.now)
 
-    view = db().reading(read)
-    if view is None:
-        raise ServiceError("CSBS.3001", id=item_id)
-    return jsonify({"checkpoint_item": view})
+    return jsonify({"checkpoint_item": db().reading(read)})
 
 
 # -- quotas, replication capabilities -------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from ims_emulator.api.csbs import DEFAULT_LIMIT, P, _direction, _empty, _int_arg, _next_link
+from ims_emulator.api.csbs import P, _empty, _next_link, list_args
 from ims_emulator.api.ops import body_json, ctx, db, load, operation
 from ims_emulator.api.schemas import csbs as schemas
 from ims_emulator.domain import csbs_listing
@@ -61,9 +61,7 @@ def create_policy(project_id: str) -> Response:
 @bp.get(f"{P}/policies")
 @operation("csbs.list_policies")
 def list_policies(project_id: str) -> Response:
-    limit = _int_arg("limit", DEFAULT_LIMIT, 1)
-    offset = _int_arg("offset", 0, 0)
-    order = csbs_listing.parse_sort(request.args.get("sort"), _direction())
+    limit, offset, order = list_args()
     filters = [("name", "=", request.args["name"])] if request.args.get("name") else []
     with db().read() as tx:
         found = tx.entities.list(policies.KIND, ctx().project_id, filters)

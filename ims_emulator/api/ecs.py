@@ -51,17 +51,23 @@ def read_server(server_id: str) -> tuple[Entity, list[Entity]]:
         return server, servers.volumes_of(tx, server)
 
 
+def server_filters() -> list[tuple[str, str, Any]]:
+    """?status= (exact) and ?name= (substring): the filters both server lists (ECS and Nova) take."""
+    filters: list[tuple[str, str, Any]] = []
+    if request.args.get("status"):
+        filters.append(("status", "=", request.args["status"]))
+    if request.args.get("name"):
+        filters.append(("name", "contains", request.args["name"]))
+    return filters
+
+
 @bp.get("/v1/<project_id>/cloudservers/detail")
 @bp.get("/v1.1/<project_id>/cloudservers/detail")
 @operation("ecs.list_servers_details")
 def list_servers(project_id: str) -> Response:
     limit = query_int("limit", 25, 1, 1000, code="Ecs.0005")
     offset = query_int("offset", 1, 0, None, code="Ecs.0005") or 1
-    filters: list[tuple[str, str, Any]] = []
-    if request.args.get("status"):
-        filters.append(("status", "=", request.args["status"]))
-    if request.args.get("name"):
-        filters.append(("name", "contains", request.args["name"]))
+    filters = server_filters()
     with db().read() as tx:
         total = tx.entities.count(servers.SERVER, ctx().project_id, filters)
         rows = tx.entities.list(servers.SERVER, ctx().project_id, filters, limit=limit,

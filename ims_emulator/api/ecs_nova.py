@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from ims_emulator.api.ecs import VPC_ID, read_server
+from ims_emulator.api.ecs import VPC_ID, read_server, server_filters
 from ims_emulator.api.ops import body_json, ctx, db, load, operation, query_int
 from ims_emulator.api.schemas.ecs import NovaCreateBody
 from ims_emulator.domain import ecs_create, ecs_servers, servers
@@ -70,13 +70,8 @@ def nova_show(project_id: str, server_id: str) -> Response:
 
 def _page() -> tuple[list[Entity], list[list[Entity]]]:
     limit = query_int("limit", 25, 1, 1000, code="Ecs.0005") or 25
-    filters: list[tuple[str, str, Any]] = []
-    if request.args.get("name"):
-        filters.append(("name", "contains", request.args["name"]))
-    if request.args.get("status"):
-        filters.append(("status", "=", request.args["status"]))
     with db().read() as tx:
-        rows = tx.entities.list(servers.SERVER, ctx().project_id, filters)
+        rows = tx.entities.list(servers.SERVER, ctx().project_id, server_filters())
         marker = request.args.get("marker")
         if marker:
             ids = [r.id for r in rows]

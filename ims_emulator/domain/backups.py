@@ -45,6 +45,14 @@ def get_item(tx: Tx, project_id: str, item_id: str) -> Entity | None:
     return ownership.owned(tx, project_id, KIND, item_id)
 
 
+def own_item(tx: Tx, project_id: str, item_id: str) -> Entity:
+    """The caller's backup, or CSBS's not-found (another project's id is not found either)."""
+    item = get_item(tx, project_id, item_id)
+    if item is None:
+        raise ServiceError("CSBS.3001", id=item_id)
+    return item
+
+
 def contains_system_disk(item: Entity) -> bool:
     return any(vb.get("bootable") for vb in item.doc["extend_info"]["volume_backups"])
 

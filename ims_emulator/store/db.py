@@ -151,9 +151,14 @@ class Database:
         conn = self.connect()
         rows = None if conn.in_transaction else self._current_rows()
         if rows is not None:
-            result = fn(Tx(conn, rows))
-            if self._current_rows() is rows:
-                return result
+            try:
+                result = fn(Tx(conn, rows))
+            except Exception:  # a refusal (not found) is an answer too: kept only under the same rule
+                if self._current_rows() is rows:
+                    raise
+            else:
+                if self._current_rows() is rows:
+                    return result
         with self.read() as tx:
             return fn(tx)
 
